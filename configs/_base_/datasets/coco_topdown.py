@@ -1,0 +1,45 @@
+# COCO person keypoints, top-down: GT boxes for training, the detector boxes
+# of the official recipe for validation. Each config sets the pipelines:
+#   train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
+dataset_type = 'CocoDataset'
+data_mode = 'topdown'
+data_root = 'data/coco/'
+
+train_dataloader = dict(
+    batch_size=32,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        data_mode=data_mode,
+        ann_file='annotations/person_keypoints_train2017.json',
+        data_prefix=dict(img='train2017/')))
+val_dataloader = dict(
+    batch_size=32,
+    num_workers=2,
+    persistent_workers=True,
+    drop_last=False,
+    sampler=dict(type='DefaultSampler', shuffle=False, round_up=False),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        data_mode=data_mode,
+        ann_file='annotations/person_keypoints_val2017.json',
+        bbox_file=f'{data_root}person_detection_results/'
+        'COCO_val2017_detections_AP_H_56_person.json',
+        data_prefix=dict(img='val2017/'),
+        test_mode=True))
+test_dataloader = val_dataloader
+
+# bbox x mean keypoint score above 0.2, then OKS-NMS at 0.9: the rescoring
+# of the official (MMPose 0.x) evaluation.
+val_evaluator = dict(
+    type='CocoMetric',
+    ann_file=f'{data_root}annotations/person_keypoints_val2017.json',
+    score_mode='bbox_keypoint',
+    keypoint_score_thr=0.2,
+    nms_mode='oks_nms',
+    nms_thr=0.9)
+test_evaluator = val_evaluator

@@ -1,0 +1,3 @@
+from .distilpose_distiller import DistilPoseDistiller
+
+__all__ = ['DistilPoseDistiller']

@@ -1,0 +1,219 @@
+from typing import Optional, Union
+
+import torch
+import torch.nn as nn
+from mmengine.config import Config, ConfigDict
+from mmpose.models.pose_estimators import TopdownPoseEstimator
+from mmpose.registry import MODELS
+from mmpose.utils.typing import ConfigType, OptConfigType, SampleList
+from torch import Tensor
+
+from ...checkpoint import load_state_dict_strictly, read_state_dict
+from ..heads import DistilPoseHead, TokenPoseHead
+from ..necks import TokenDistillingEncoder
+
+#: Distillation terms, by the name used in ``distill_losses`` and logs.
+DISTILL_TERMS = ('vis_token', 'kpt_token', 'sim_heatmap', 'score')
+
+
+@MODELS.register_module()
+class DistilPoseDistiller(TopdownPoseEstimator):
+    """DistilPose training model: a top-down student distilled from a frozen
+    TokenPose teacher.
+
+    The student is this model itself (``backbone``, ``neck`` =
+    :class:`TokenDistillingEncoder`, ``head`` = :class:`DistilPoseHead`), so
+    its state dict, checkpoints and predictions are those of the plain
+    student ``TopdownPoseEstimator``: a checkpoint saved during distillation
+    loads directly into the student's inference config.
+
+    The teacher is built from ``teacher_cfg`` and ``teacher_ckpt`` (strict
+    load) and kept outside the module tree: it is not in ``parameters()``,
+    the optimizer or ``state_dict()``, follows ``.to()``/``.cuda()``, stays in
+    eval mode through every ``train()`` call and runs under ``no_grad``.
+
+    Args:
+        backbone, neck, head: The student, as for ``TopdownPoseEstimator``.
+        teacher_cfg (str | dict): Teacher config file or model config dict
+            (a ``TopdownPoseEstimator`` with a TDE neck and a
+            :class:`TokenPoseHead`).
+        teacher_ckpt (str): Local path of the teacher checkpoint (this
+            project's layout; convert official ones with
+            ``tools/convert_official.py``).
+        distill_losses (dict): Loss configs keyed by the terms
+            ``vis_token``, ``kpt_token``, ``sim_heatmap``, ``score``; any
+            subset. ``sim_heatmap`` takes the teacher's heatmap size when
+            its config omits ``heatmap_size``.
+        init_backbone_from_teacher (bool): Start the student backbone from
+            the teacher backbone's weights (DistilPose-L: its 3-stage HRNet
+            from the teacher's HRNet-W48 stages 1-3). Every student backbone
+            key must exist in the teacher with the same shape.
+        Other arguments are those of ``TopdownPoseEstimator``.
+    """
+
+    def __init__(self,
+                 backbone: ConfigType,
+                 neck: ConfigType,
+                 head: ConfigType,
+                 teacher_cfg: Union[str, dict],
+                 teacher_ckpt: Optional[str],
+                 distill_losses: dict = dict(
+                     vis_token=dict(type='TokenDistilLoss', loss_weight=5e-4),
+                     kpt_token=dict(type='TokenDistilLoss', loss_weight=5e-4),
+                     sim_heatmap=dict(type='SimulatedHeatmapLoss'),
+                     score=dict(type='ScoreDistilLoss', loss_weight=0.01)),
+                 init_backbone_from_teacher: bool = False,
+                 train_cfg: OptConfigType = None,
+                 test_cfg: OptConfigType = None,
+                 data_preprocessor: OptConfigType = None,
+                 init_cfg=None,
+                 metainfo: Optional[dict] = None):
+        super().__init__(
+            backbone=backbone,
+            neck=neck,
+            head=head,
+            train_cfg=train_cfg,
+            test_cfg=test_cfg,
+            data_preprocessor=data_preprocessor,
+            init_cfg=init_cfg,
+            metainfo=metainfo)
+        if not isinstance(self.neck, TokenDistillingEncoder) or \
+                not isinstance(self.head, DistilPoseHead):
+            raise TypeError('The DistilPose student needs a '
+                            'TokenDistillingEncoder neck and a DistilPoseHead.')
+        teacher = self._build_teacher(teacher_cfg, data_preprocessor)
+        load_state_dict_strictly(
+            teacher, read_state_dict(teacher_ckpt, role='teacher'),
+            source=f'teacher checkpoint {teacher_ckpt}')
+        teacher.requires_grad_(False)
+        teacher.eval()
+        # Stored outside the module tree so that it stays out of
+        # parameters(), the optimizer, DDP and state_dict().
+        object.__setattr__(self, 'teacher', teacher)
+        self.init_backbone_from_teacher = init_backbone_from_teacher
+        self.distill_losses = self._build_distill_losses(distill_losses)
+
+    # ----------------------------------------------------------- building
+    def _build_teacher(self, teacher_cfg, data_preprocessor) -> nn.Module:
+        if isinstance(teacher_cfg, str):
+            teacher_cfg = Config.fromfile(teacher_cfg).model
+        elif isinstance(teacher_cfg, (dict, ConfigDict)) and \
+                'model' in teacher_cfg:
+            teacher_cfg = teacher_cfg['model']
+        teacher_cfg = ConfigDict(teacher_cfg)
+        # The teacher sees the student's preprocessed batch.
+        t_prep = teacher_cfg.pop('data_preprocessor', None)
+        if t_prep is not None and data_preprocessor is not None:
+            for key in ('mean', 'std', 'bgr_to_rgb'):
+                if t_prep.get(key) != data_preprocessor.get(key):
+                    raise ValueError(
+                        f'Teacher and student normalise images differently '
+                        f'({key}: {t_prep.get(key)} vs '
+                        f'{data_preprocessor.get(key)}); the teacher runs on '
+                        "the student's batch, so they must agree.")
+        teacher = MODELS.build(teacher_cfg)
+        if not isinstance(getattr(teacher, 'neck', None),
+                          TokenDistillingEncoder) or not isinstance(
+                              getattr(teacher, 'head', None), TokenPoseHead):
+            raise TypeError('The teacher must be a top-down model with a '
+                            'TokenDistillingEncoder neck and a TokenPoseHead, '
+                            f'got {type(teacher).__name__}.')
+        s, t = self.neck, teacher.neck
+        for attr in ('num_keypoints', 'embed_dims', 'grid_size',
+                     'input_size'):
+            if getattr(s, attr) != getattr(t, attr):
+                raise ValueError(
+                    f'Student and teacher token encoders differ in {attr}: '
+                    f'{getattr(s, attr)} vs {getattr(t, attr)}. Token '
+                    'distillation needs the same keypoints, token size and '
+                    'patch grid (input size / stride / patch size).')
+        if self.head.num_joints != teacher.head.out_channels:
+            raise ValueError(
+                f'The student head predicts {self.head.num_joints} keypoints '
+                f'and the teacher head {teacher.head.out_channels}.')
+        return teacher
+
+    def _build_distill_losses(self, cfgs: dict) -> nn.ModuleDict:
+        unknown = set(cfgs) - set(DISTILL_TERMS)
+        if unknown:
+            raise ValueError(f'Unknown distill_losses {sorted(unknown)}; '
+                             f'valid terms are {DISTILL_TERMS}.')
+        needs = dict(score=self.head.with_score,
+                     sim_heatmap=self.head.with_sigma)
+        losses = nn.ModuleDict()
+        for name, cfg in cfgs.items():
+            if not needs.get(name, True):
+                raise ValueError(
+                    f"distill_losses['{name}'] needs a DistilPoseHead with "
+                    f'with_{"score" if name == "score" else "sigma"}=True.')
+            cfg = dict(cfg)
+            if name == 'sim_heatmap':
+                t_size = self.teacher.head.heatmap_size
+                cfg.setdefault('heatmap_size', t_size)
+                if tuple(cfg['heatmap_size']) != tuple(t_size):
+                    raise ValueError(
+                        f'sim_heatmap heatmap_size {cfg["heatmap_size"]} '
+                        f'differs from the teacher heatmaps {t_size}.')
+            losses[name] = MODELS.build(cfg)
+        return losses
+
+    def init_weights(self):
+        super().init_weights()
+        if self.init_backbone_from_teacher:
+            t_state = self.teacher.backbone.state_dict()
+            s_state = self.backbone.state_dict()
+            bad = [
+                k for k, v in s_state.items()
+                if k not in t_state or t_state[k].shape != v.shape
+            ]
+            if bad:
+                raise ValueError(
+                    'init_backbone_from_teacher: the teacher backbone lacks '
+                    f'(or has other shapes for) {len(bad)} student keys, '
+                    f'e.g. {bad[:5]}.')
+            self.backbone.load_state_dict(
+                {k: t_state[k] for k in s_state}, strict=True)
+
+    # ------------------------------------------------- teacher bookkeeping
+    def _apply(self, fn, *args, **kwargs):
+        super()._apply(fn, *args, **kwargs)
+        teacher = self.__dict__.get('teacher')  # unset while __init__ runs
+        if teacher is not None:
+            teacher._apply(fn, *args, **kwargs)
+        return self
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        teacher = self.__dict__.get('teacher')
+        if teacher is not None:
+            teacher.eval()
+        return self
+
+    # ----------------------------------------------------------- training
+    @torch.no_grad()
+    def teacher_forward(self, inputs: Tensor):
+        """Teacher tokens and heatmaps: (kpt_tokens, vis_tokens, heatmaps)."""
+        kpt_tokens, vis_tokens = self.teacher.extract_feat(inputs)
+        heatmaps = self.teacher.head.forward((kpt_tokens, vis_tokens))
+        return kpt_tokens, vis_tokens, heatmaps
+
+    def loss(self, inputs: Tensor, data_samples: SampleList) -> dict:
+        kpt_tokens, vis_tokens = self.extract_feat(inputs)
+        outputs = self.head.forward((kpt_tokens, vis_tokens))
+        losses = self.head.loss_by_outputs(outputs, data_samples)
+        t_kpt, t_vis, t_heatmaps = self.teacher_forward(inputs)
+
+        coords, score, sigma = self.head.split_outputs(outputs)
+        _, weights = self.head.get_targets(data_samples)
+        terms = self.distill_losses
+        if 'vis_token' in terms:
+            losses['loss_vis_token'] = terms['vis_token'](vis_tokens, t_vis)
+        if 'kpt_token' in terms:
+            losses['loss_kpt_token'] = terms['kpt_token'](kpt_tokens, t_kpt)
+        if 'sim_heatmap' in terms:
+            losses['loss_sim_heatmap'] = terms['sim_heatmap'](
+                coords, sigma, t_heatmaps, weights)
+        if 'score' in terms:
+            losses['loss_score'] = terms['score'](score, coords, t_heatmaps,
+                                                  weights)
+        return losses

@@ -1,0 +1,38 @@
+import os
+import os.path as osp
+
+import pytest
+import torch
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+CONFIGS = osp.join(ROOT, 'configs')
+SHARED = os.environ.get('DISTILPOSE_SHARED',
+                        osp.normpath(osp.join(ROOT, '..', 'shared')))
+PARITY = osp.join(SHARED, 'fixtures', 'parity-A')
+
+
+def config_path(rel: str) -> str:
+    return osp.join(CONFIGS, rel)
+
+
+def build_from_config(rel: str, **model_overrides):
+    """Build the model of a project config (relative to configs/)."""
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+    from mmpose.registry import MODELS
+    cfg = Config.fromfile(config_path(rel))
+    cfg.model.update(model_overrides)
+    init_default_scope('mmpose')
+    return MODELS.build(cfg.model)
+
+
+def require_parity_fixtures():
+    if not osp.isdir(PARITY):
+        pytest.skip(f'official parity fixtures not found at {PARITY} '
+                    '(set DISTILPOSE_SHARED to the shared/ folder)')
+
+
+@pytest.fixture(autouse=True)
+def _deterministic():
+    torch.manual_seed(0)
+    yield
