@@ -5,8 +5,16 @@ torch >= 2.6 unpickles with ``weights_only=True`` by default, and MMEngine
 hold numpy arrays and scalars (dataset metainfo, message-hub values) and
 ``HistoryBuffer`` objects, which the safe unpickler refuses, so
 ``--resume`` fails with "Unsupported global". Importing ``distilpose``
-allow-lists exactly those types (:func:`allow_mmengine_checkpoint_globals`);
-safe loading stays on for everything else, and pickles that carry code are
+(:func:`enable_safe_mmengine_checkpoints`):
+
+- allow-lists exactly those numpy types and ``HistoryBuffer``;
+- makes ``HistoryBuffer`` pickle without its class-level registry of
+  statistics functions, which MMEngine otherwise stores as
+  ``getattr(HistoryBuffer, 'min')`` calls: allowing ``getattr`` would open
+  the safe unpickler far wider than these checkpoints need. The registry is
+  code, restored from the class on load.
+
+Safe loading stays on for everything else: pickles that carry code are
 still refused.
 """
 import os.path as osp
@@ -32,8 +40,17 @@ def mmengine_checkpoint_globals() -> list:
     ]
 
 
-def allow_mmengine_checkpoint_globals() -> None:
+def _history_buffer_state(buffer) -> dict:
+    """``HistoryBuffer.__getstate__`` without the statistics registry."""
+    state = dict(buffer.__dict__)
+    state.pop('statistics_methods', None)
+    return state
+
+
+def enable_safe_mmengine_checkpoints() -> None:
     """Let ``torch.load(weights_only=True)`` read MMEngine checkpoints."""
+    from mmengine.logging import HistoryBuffer
+    HistoryBuffer.__getstate__ = _history_buffer_state
     if hasattr(torch.serialization, 'add_safe_globals'):  # torch >= 2.4
         torch.serialization.add_safe_globals(mmengine_checkpoint_globals())
 
@@ -129,4 +146,4 @@ def load_state_dict_strictly(model: nn.Module, state: Dict[str, torch.Tensor],
     model.load_state_dict(state, strict=True)
 
 
-allow_mmengine_checkpoint_globals()
+enable_safe_mmengine_checkpoints()
