@@ -1,0 +1,119 @@
+import copy
+import os.path as osp
+
+import pytest
+import torch
+from conftest import build_from_config, config_path
+from mmengine.structures import InstanceData
+from mmpose.structures import PoseDataSample
+
+S_TRAIN = 'distilpose/coco/distilpose-s_stemnet_8xb32-300e_coco-256x192.py'
+S_INFER = 'distilpose/coco/distilpose-s_stemnet_inference_coco-256x192.py'
+T_STEM = 'tokenpose/coco/tokenpose_stemnet_8xb64-300e_coco-256x192.py'
+
+
+@pytest.fixture(scope='module')
+def teacher_ckpt(tmp_path_factory):
+    path = str(tmp_path_factory.mktemp('teacher') / 'teacher.pth')
+    teacher = build_from_config(T_STEM)
+    teacher.init_weights()
+    torch.save(dict(state_dict=teacher.state_dict()), path)
+    return path
+
+
+def build_distiller(teacher_ckpt, **kw):
+    return build_from_config(S_TRAIN, teacher_cfg=config_path(T_STEM),
+                             teacher_ckpt=teacher_ckpt, **kw)
+
+
+def batch(n=2, k=17):
+    samples = []
+    for _ in range(n):
+        s = PoseDataSample()
+        s.gt_instance_labels = InstanceData(
+            keypoint_labels=torch.rand(1, k, 2),
+            keypoint_weights=torch.ones(1, k))
+        samples.append(s)
+    return torch.randn(n, 3, 256, 192), samples
+
+
+def test_teacher_hidden_from_params_optimizer_and_checkpoints(teacher_ckpt):
+    model = build_distiller(teacher_ckpt)
+    teacher_params = {id(p) for p in model.teacher.parameters()}
+    assert not teacher_params & {id(p) for p in model.parameters()}
+    keys = model.state_dict().keys()
+    assert not any(k.startswith('teacher') for k in keys)
+    student = build_from_config(S_INFER)
+    assert keys == student.state_dict().keys()
+    student.load_state_dict(model.state_dict(), strict=True)
+
+
+def test_teacher_frozen_through_training_steps(teacher_ckpt):
+    model = build_distiller(teacher_ckpt)
+    model.init_weights()
+    before = copy.deepcopy(model.teacher.state_dict())
+    optim = torch.optim.Adam(model.parameters(), lr=1e-3)
+    model.train()
+    assert not model.teacher.training
+    assert all(not p.requires_grad for p in model.teacher.parameters())
+    for _ in range(2):
+        inputs, samples = batch()
+        losses = model.loss(inputs, samples)
+        loss = sum(v for k, v in losses.items() if k.startswith('loss'))
+        optim.zero_grad()
+        loss.backward()
+        optim.step()
+    assert set(losses) >= {'loss_kpt', 'loss_vis_token', 'loss_kpt_token',
+                           'loss_sim_heatmap', 'loss_score'}
+    after = model.teacher.state_dict()
+    for key, value in before.items():
+        assert torch.equal(value, after[key]), key
+    assert all(p.grad is None for p in model.teacher.parameters())
+
+
+def test_teacher_follows_device_and_dtype(teacher_ckpt):
+    model = build_distiller(teacher_ckpt).double()
+    assert next(model.teacher.parameters()).dtype == torch.float64
+
+
+def test_missing_teacher_checkpoint_is_a_clear_error(tmp_path):
+    missing = str(tmp_path / 'nope.pth')
+    with pytest.raises(FileNotFoundError,
+                       match='teacher checkpoint .* does not exist'):
+        build_distiller(missing)
+
+
+def test_teacher_checkpoint_of_another_model_names_the_keys(tmp_path):
+    path = str(tmp_path / 'student.pth')
+    torch.save(dict(state_dict=build_from_config(S_INFER).state_dict()),
+               path)
+    with pytest.raises(ValueError) as err:
+        build_distiller(path)
+    message = str(err.value)
+    assert 'missing keys' in message and 'head.mlp' in message
+    assert 'unexpected keys' in message and 'head.fc' in message
+
+
+def test_keypoint_mismatch_is_a_build_error(teacher_ckpt, tmp_path):
+    from mmengine.config import Config
+    cfg = Config.fromfile(config_path(T_STEM)).model
+    cfg.neck.num_keypoints = 16
+    cfg.head.out_channels = 16
+    with pytest.raises(ValueError, match='num_keypoints: 17 vs 16'):
+        build_from_config(S_TRAIN, teacher_cfg=cfg.to_dict(),
+                          teacher_ckpt=teacher_ckpt)
+
+
+def test_unknown_distill_term_is_rejected(teacher_ckpt):
+    with pytest.raises(ValueError, match='Unknown distill_losses'):
+        build_distiller(teacher_ckpt,
+                        distill_losses=dict(feature=dict(type='KDLoss')))
+
+
+def test_init_backbone_from_teacher_requires_matching_keys(teacher_ckpt):
+    model = build_distiller(teacher_ckpt, init_backbone_from_teacher=True)
+    model.init_weights()
+    t_state = model.teacher.backbone.state_dict()
+    for key, value in model.backbone.state_dict().items():
+        assert torch.equal(value, t_state[key]), key
+    assert osp.isfile(teacher_ckpt)
