@@ -1,0 +1,203 @@
+"""Building blocks of ``tools/demo.py``: data, profiling, pictures, report.
+
+The demo chains MMPose's own commands; this module holds what is not one of
+them: the generated dataset (made once per set of arguments), a model's
+size and speed, inference pictures, and the results page with its plots.
+"""
+import glob
+import json
+import os
+import os.path as osp
+import statistics
+import time
+from typing import Dict, List
+
+import numpy as np
+
+
+def ensure_dataset(root: str, train_images: int, val_images: int,
+                   seed: int) -> None:
+    """Generate the synthetic COCO-format dataset unless ``root`` already
+    holds one made with the same arguments."""
+    from .datasets.synthetic_coco import generate_dataset
+    params = dict(train_images=train_images, val_images=val_images,
+                  seed=seed)
+    stamp = osp.join(root, 'params.json')
+    if osp.isfile(stamp):
+        with open(stamp) as f:
+            if json.load(f) == params:
+                print(f'[demo] dataset {root} exists')
+                return
+    summary = generate_dataset(root, num_train_images=train_images,
+                               num_val_images=val_images, seed=seed)
+    print(f'[demo] generated {summary}')
+    with open(stamp, 'w') as f:
+        json.dump(params, f)
+
+
+def model_profile(config: str, repeats: int = 30) -> Dict[str, float]:
+    """Parameters, GFLOPs (MMEngine counting, and with the attention
+    matmuls) and median batch-1 CPU latency (2 threads) of a config's
+    model, with random weights."""
+    import torch
+    from mmengine.analysis import get_model_complexity_info
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+    from mmpose.registry import MODELS
+
+    cfg = Config.fromfile(config)
+    init_default_scope('mmpose')
+    w, h = cfg.codec['input_size']
+    model = MODELS.build(cfg.model).eval()
+    shape = (3, h, w)
+    flops = {}
+    for fused in (True, False):
+        for layer in model.neck.layers:
+            layer.attn.fused_attn = fused
+        info = get_model_complexity_info(
+            model, input_shape=shape, show_table=False, show_arch=False)
+        flops[fused] = info['flops'] / 1e9
+    model.forward = model._forward
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    x = torch.randn(1, *shape)
+    times = []
+    with torch.no_grad():
+        for i in range(repeats + 5):
+            start = time.perf_counter()
+            model(x)
+            if i >= 5:
+                times.append(time.perf_counter() - start)
+    torch.set_num_threads(threads)
+    return dict(
+        params_m=sum(p.numel() for p in model.parameters()) / 1e6,
+        gflops=flops[True],
+        gmacs_attn=flops[False],
+        latency_ms=statistics.median(times) * 1e3)
+
+
+def draw_inference(config: str, checkpoint: str, data_root: str,
+                   out_dir: str, num_images: int = 4) -> List[str]:
+    """Run ``MMPoseInferencer`` (whole-image mode, no detector) on generated
+    validation images with one person and on a photograph shipped with
+    matplotlib; save the drawn poses as PNG. Returns the PNG paths."""
+    import cv2
+    import matplotlib
+    from mmpose.apis import MMPoseInferencer
+
+    with open(osp.join(data_root, 'annotations',
+                       'person_keypoints_val.json')) as f:
+        coco = json.load(f)
+    people = {}
+    for ann in coco['annotations']:
+        people[ann['image_id']] = people.get(ann['image_id'], 0) + 1
+    images = [
+        osp.join(data_root, 'val', im['file_name']) for im in coco['images']
+        if people.get(im['id']) == 1
+    ][:num_images]
+    images.append(
+        osp.join(matplotlib.get_data_path(), 'sample_data',
+                 'grace_hopper.jpg'))
+    inferencer = MMPoseInferencer(
+        pose2d=config, pose2d_weights=checkpoint, det_model='whole_image',
+        device='cpu')
+    vis_dir = osp.join(out_dir, 'inference')
+    for _ in inferencer(images, vis_out_dir=vis_dir, radius=3, thickness=2,
+                        kpt_thr=0.0):
+        pass
+    pngs = []
+    for path in sorted(glob.glob(osp.join(vis_dir, '*'))):
+        png = osp.splitext(path)[0] + '.png'
+        if path != png:
+            cv2.imwrite(png, cv2.imread(path))
+            os.remove(path)
+        pngs.append(png)
+    return pngs
+
+
+def read_scalars(work_dir: str) -> List[dict]:
+    """The training log records (``vis_data/scalars.json``) of a run."""
+    paths = glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json'))
+    if not paths:
+        return []
+    with open(max(paths, key=osp.getmtime)) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def plot_curves(rows, work_root: str, out_dir: str) -> List[str]:
+    """Loss curves of the three runs and the AP/AR bars, as PNG."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4))
+    for row in rows:
+        recs = [r for r in read_scalars(osp.join(work_root, row['name']))
+                if 'loss' in r]
+        if not recs:
+            continue
+        steps = [r['step'] for r in recs]
+        axes[0].plot(steps, [r['loss'] for r in recs], label=row['title'])
+        if 'loss_kpt' in recs[0] and row['name'] != 'teacher':
+            axes[1].plot(steps, [r['loss_kpt'] for r in recs],
+                         label=row['title'])
+    axes[0].set(title='total training loss', xlabel='iteration',
+                yscale='log')
+    axes[1].set(title='coordinate loss (SmoothL1)', xlabel='iteration',
+                yscale='log')
+    for ax in axes[:2]:
+        ax.legend()
+    names = [row['title'] for row in rows]
+    x = np.arange(len(rows))
+    for offset, key in ((-0.2, 'coco/AP'), (0.2, 'coco/AR')):
+        values = [row['metrics'].get(key, 0) * 100 for row in rows]
+        bars = axes[2].bar(x + offset, values, 0.4, label=key[5:])
+        axes[2].bar_label(bars, fmt='%.1f')
+    axes[2].set(title='CocoMetric on the generated val set', ylabel='%',
+                xticks=x)
+    axes[2].set_xticklabels(names, rotation=10)
+    axes[2].legend()
+    fig.tight_layout()
+    path = osp.join(out_dir, 'curves_and_ap.png')
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return [path]
+
+
+def write_report(rows, args, pictures: List[str], machine: str,
+                 seconds: float) -> str:
+    """Write ``results.md`` and ``results.json`` into ``args.out``."""
+    plots = plot_curves(rows, args.work_dir, args.out)
+    lines = [
+        '# DistilPose demo results', '',
+        f'Generated data: {args.train_images} train / {args.val_images} val '
+        f'images (seed {args.seed}); {args.epochs} epochs per model; '
+        f'machine: {machine}; total {seconds / 60:.1f} min.', '',
+        '| model | AP | AP50 | AR | params (M) | GFLOPs (MMEngine) '
+        '| GMACs incl. attention | latency b1 (ms, 2 threads) |',
+        '|---|---|---|---|---|---|---|---|'
+    ]
+    for row in rows:
+        m = row['metrics']
+        lines.append(
+            f'| {row["title"]} | {m["coco/AP"] * 100:.1f} '
+            f'| {m["coco/AP .5"] * 100:.1f} | {m["coco/AR"] * 100:.1f} '
+            f'| {row["params_m"]:.2f} | {row["gflops"]:.3f} '
+            f'| {row["gmacs_attn"]:.3f} | {row["latency_ms"]:.1f} |')
+    by_name = {row['name']: row['metrics']['coco/AP'] for row in rows}
+    verdict = ('beats' if by_name['student'] > by_name['baseline'] else
+               'does not beat')
+    lines += [
+        '', f'The distilled student {verdict} the regression baseline '
+        f'trained alone with the same budget ({by_name["student"] * 100:.1f}'
+        f' vs {by_name["baseline"] * 100:.1f} AP).', ''
+    ]
+    lines += [f'![{osp.basename(p)}]({osp.relpath(p, args.out)})'
+              for p in plots + pictures]
+    path = osp.join(args.out, 'results.md')
+    with open(path, 'w') as f:
+        f.write('\n'.join(lines) + '\n')
+    with open(osp.join(args.out, 'results.json'), 'w') as f:
+        json.dump(dict(rows=rows, seconds=seconds, machine=machine,
+                       epochs=args.epochs, seed=args.seed), f, indent=1)
+    return path
