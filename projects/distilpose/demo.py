@@ -19,16 +19,20 @@ def ensure_dataset(root: str, train_images: int, val_images: int,
                    seed: int) -> None:
     """Generate the synthetic COCO-format dataset unless ``root`` already
     holds one made with the same arguments."""
-    from .datasets.synthetic_coco import generate_dataset
+    import hashlib
+
+    from .datasets import synthetic_coco
+    with open(synthetic_coco.__file__, 'rb') as f:
+        generator = hashlib.sha1(f.read()).hexdigest()[:12]
     params = dict(train_images=train_images, val_images=val_images,
-                  seed=seed)
+                  seed=seed, generator=generator)
     stamp = osp.join(root, 'params.json')
     if osp.isfile(stamp):
         with open(stamp) as f:
             if json.load(f) == params:
                 print(f'[demo] dataset {root} exists')
                 return
-    summary = generate_dataset(root, num_train_images=train_images,
+    summary = synthetic_coco.generate_dataset(root, num_train_images=train_images,
                                num_val_images=val_images, seed=seed)
     print(f'[demo] generated {summary}')
     with open(stamp, 'w') as f:

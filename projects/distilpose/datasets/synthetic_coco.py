@@ -35,8 +35,8 @@ import numpy as np
 from tqdm import tqdm
 
 __all__ = [
-    'COCO_KEYPOINTS', 'COCO_SKELETON', 'COCO_FLIP_PAIRS', 'SPLITS',
-    'VAL_ID_OFFSET', 'coco_category', 'image_id', 'render_image',
+    'COCO_KEYPOINTS', 'COCO_SKELETON', 'COCO_FLIP_PAIRS', 'NUM_KEYPOINTS',
+    'SPLITS', 'VAL_ID_OFFSET', 'coco_category', 'image_id', 'render_image',
     'generate_dataset'
 ]
 
@@ -85,15 +85,15 @@ def _owner_parts():
     A keypoint is visible when the front-most part at its pixel is one of
     these, so a limb crossing a joint of another limb occludes it.
     """
-    owners = [(_HEAD, )] * 5
-    for joint in range(3):  # shoulders, elbows, wrists
-        owners += [((_UPPER_ARM, ), (_UPPER_ARM, _FOREARM),
-                    (_FOREARM, ))[joint]] * 2
-    for joint in range(3):  # hips, knees, ankles
-        owners += [((_THIGH, ), (_THIGH, _SHIN), (_SHIN, ))[joint]] * 2
-    return tuple(
-        tuple(p if j < 5 else _limb((j - 5) % 2, p) for p in parts)
-        for j, parts in enumerate(owners))
+    face = [(_HEAD, )] * 5
+    # Shoulders, elbows, wrists, hips, knees, ankles; left, then right.
+    joints = ((_UPPER_ARM, ), (_UPPER_ARM, _FOREARM), (_FOREARM, ),
+              (_THIGH, ), (_THIGH, _SHIN), (_SHIN, ))
+    body = [
+        tuple(_limb(side, limb) for limb in limbs) for limbs in joints
+        for side in (0, 1)
+    ]
+    return tuple(face + body)
 
 
 _OWNERS = _owner_parts()
@@ -220,6 +220,7 @@ class _Figure:
                    for part, items in self.parts])
 
     def extent(self):
+        """Corners (min, max) of the box around everything drawn."""
         points = np.concatenate(
             [poly for _, items in self.parts for poly, _ in items])
         return points.min(0), points.max(0)
@@ -437,9 +438,9 @@ class _Head:
 def _head_items(head, k, facing, style, neck_base, girth):
     """Neck, hair, and the face features that face the camera.
 
-    The hair covers the back of the head and the face, ears, eyes, nose and
-    mouth are drawn where they face the camera, so the head alone shows
-    which way the person looks.
+    Hair fills the head's outline; the face, ears, eyes, nose and mouth go
+    on top only where they face the camera, so the head alone shows which
+    way the person looks.
     """
     a, b, skin = head.a, head.b, style['skin']
     items = [(_capsule(neck_base, head.centre, 0.35 * a * girth,
@@ -468,6 +469,36 @@ def _head_items(head, k, facing, style, neck_base, girth):
         width = max(0.5, 0.06 * a)
         items.append((_capsule(mouth_l, mouth_r, width, width), (60, 60, 150)))
     return items
+
+
+def _torso_items(k, yaw, b, style, height):
+    """Shirt and waistband: hulls of discs at the shoulders and hips, wider
+    in profile where the chest's depth shows."""
+    r = b['girth'] * height
+    turned = abs(np.sin(yaw))
+    r_sho = (0.042 + 0.025 * turned) * r
+    r_hip = (0.055 + 0.015 * turned) * r
+    shoulders = [_circle(k[j], r_sho) for j in (L_SHO, R_SHO)]
+    hips = [_circle(k[j], r_hip) for j in (L_HIP, R_HIP)]
+    waist = [
+        _circle(k[hip] + 0.22 * (k[hip - 6] - k[hip]), r_hip)
+        for hip in (L_HIP, R_HIP)
+    ]
+    return [(_hull(np.concatenate(shoulders + hips)), style['shirt']),
+            (_hull(np.concatenate(hips + waist)), style['pants'])]
+
+
+def _annotator_skips(rng, self_occluded, facing):
+    """Face points a COCO annotator leaves unlabelled: each hidden ear with
+    probability 1/2, and usually the whole hidden face of a person seen
+    from behind."""
+    skip_face, skip_left_ear, skip_right_ear = rng.random(3) < (0.8, 0.5,
+                                                                 0.5)
+    skips = np.zeros(NUM_KEYPOINTS, bool)
+    if facing[NOSE] < -0.5 and skip_face:
+        skips[[NOSE, L_EYE, R_EYE]] = True
+    skips[L_EAR], skips[R_EAR] = skip_left_ear, skip_right_ear
+    return skips & self_occluded
 
 
 def _make_figure(rng, height):
@@ -520,36 +551,6 @@ def _make_figure(rng, height):
             torso_owns[j] = k[j, 2] - centre_z >= -0.7 * half
     return _Figure(height, k[:, :2].copy(), self_occluded, unlabelled,
                    torso_owns, [(part, items) for _, part, items in parts])
-
-
-def _torso_items(k, yaw, b, style, height):
-    """Shirt and waistband: hulls of discs at the shoulders and hips, wider
-    in profile where the chest's depth shows."""
-    r = b['girth'] * height
-    turned = abs(np.sin(yaw))
-    r_sho = (0.042 + 0.025 * turned) * r
-    r_hip = (0.055 + 0.015 * turned) * r
-    shoulders = [_circle(k[j], r_sho) for j in (L_SHO, R_SHO)]
-    hips = [_circle(k[j], r_hip) for j in (L_HIP, R_HIP)]
-    waist = [
-        _circle(k[hip] + 0.22 * (k[hip - 6] - k[hip]), r_hip)
-        for hip in (L_HIP, R_HIP)
-    ]
-    return [(_hull(np.concatenate(shoulders + hips)), style['shirt']),
-            (_hull(np.concatenate(hips + waist)), style['pants'])]
-
-
-def _annotator_skips(rng, self_occluded, facing):
-    """Face points a COCO annotator leaves unlabelled: each hidden ear with
-    probability 1/2, and usually the whole hidden face of a person seen
-    from behind."""
-    skip_face, skip_left_ear, skip_right_ear = rng.random(3) < (0.8, 0.5,
-                                                                 0.5)
-    skips = np.zeros(NUM_KEYPOINTS, bool)
-    if facing[NOSE] < -0.5 and skip_face:
-        skips[[NOSE, L_EYE, R_EYE]] = True
-    skips[L_EAR], skips[R_EAR] = skip_left_ear, skip_right_ear
-    return skips & self_occluded
 
 
 # ---------------------------------------------------------- backgrounds --
@@ -716,10 +717,12 @@ def _offset(rng, lo, hi, dims, truncate):
             off[d] = ((dims[d] - size[d]) / 2 - lo[d] +
                       rng.uniform(-0.25, 0.25) * (size[d] - dims[d]))
     if truncate:
-        d, side, outside = rng.integers(2), rng.integers(2), rng.uniform(
-            0.15, 0.5) * size
-        off[d] = (-lo[d] - outside[d] if side == 0 else dims[d] - hi[d] +
-                  outside[d])
+        d = rng.integers(2)
+        outside = rng.uniform(0.15, 0.5) * size[d]
+        if rng.random() < 0.5:
+            off[d] = -lo[d] - outside
+        else:
+            off[d] = dims[d] - hi[d] + outside
     return off
 
 
@@ -903,16 +906,10 @@ def _render_task(task):
     return split, info, annotations
 
 
-def _init_worker():
-    # Workers already run in parallel; OpenCV's own threads would only
-    # oversubscribe the cores.
-    cv2.setNumThreads(1)
-
-
 def _render_all(tasks, workers, progress):
     """Yield the results of ``tasks`` in order, in ``workers`` processes."""
     bar = tqdm(total=len(tasks), desc='synthetic COCO', unit='img',
-               file=sys.stderr, disable=not progress)
+               file=sys.stderr, mininterval=1., disable=not progress)
     with bar:
         if workers <= 1:
             results = map(_render_task, tasks)
@@ -921,10 +918,19 @@ def _render_all(tasks, workers, progress):
                 yield result
             return
         chunk = max(1, min(16, len(tasks) // (8 * workers)))
-        with multiprocessing.Pool(workers, initializer=_init_worker) as pool:
-            for result in pool.imap(_render_task, tasks, chunksize=chunk):
-                bar.update()
-                yield result
+        # Forked children inherit OpenCV's thread pool without its threads
+        # and can hang on it (seen with torch loaded): stop those threads
+        # first. The workers then run OpenCV single-threaded, as they
+        # should beside each other.
+        threads = cv2.getNumThreads()
+        cv2.setNumThreads(1)
+        try:
+            with multiprocessing.Pool(workers) as pool:
+                for result in pool.imap(_render_task, tasks, chunksize=chunk):
+                    bar.update()
+                    yield result
+        finally:
+            cv2.setNumThreads(threads)
 
 
 def _dump_json_atomic(obj, path):
