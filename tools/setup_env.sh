@@ -29,7 +29,8 @@ say() { printf '[setup] %s\n' "$*" >&2; }
 pip_() {
   set +e
   "$VENV/bin/python" -m pip --disable-pip-version-check "$@" 2>&1 |
-    grep -v "^WARNING: Location '"
+    grep -v -e "^WARNING: Location '" -e 'requires chumpy, which is not installed' \
+      -e 'requires opendatalab, which is not installed'
   local rc=${PIPESTATUS[0]}
   set -e
   return "$rc"

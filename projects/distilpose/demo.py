@@ -53,6 +53,7 @@ def model_profile(config: str, repeats: int = 30) -> Dict[str, float]:
     init_default_scope('mmpose')
     w, h = cfg.codec['input_size']
     model = MODELS.build(cfg.model).eval()
+    model.forward = model._forward  # tensors in, tensors out
     shape = (3, h, w)
     flops = {}
     for fused in (True, False):
@@ -61,7 +62,6 @@ def model_profile(config: str, repeats: int = 30) -> Dict[str, float]:
         info = get_model_complexity_info(
             model, input_shape=shape, show_table=False, show_arch=False)
         flops[fused] = info['flops'] / 1e9
-    model.forward = model._forward
     threads = torch.get_num_threads()
     torch.set_num_threads(2)
     x = torch.randn(1, *shape)
