@@ -1,0 +1,3 @@
+from .dist_sync_bn import DistSyncBatchNorm
+
+__all__ = ['DistSyncBatchNorm']

@@ -1,0 +1,295 @@
+"""Bad inputs (items 1a-1g, 1j, 1k): each stops with a message that says
+what is wrong and how to fix it, and leaves no checkpoint behind; bad
+images and boxes in inference are skipped with a warning.
+
+The model-level messages of (a)-(d) are tested in test_distiller.py and
+test_token_encoder.py; (i) in test_convert.py; here the same errors are
+checked through MMEngine's runner, as ``mim train`` meets them.
+"""
+import functools
+import glob
+import http.server
+import os
+import os.path as osp
+import socket
+import threading
+import time
+import uuid
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from engine_utils import one_thread  # noqa: F401  (fixture)
+from engine_utils import (build_runner, coco_dataset_info, make_data,
+                          save_teacher, tiny_config, without_keypoint,
+                          write_dataset_info)
+from mmengine.registry import init_default_scope
+from mmengine.runner.checkpoint import CheckpointLoader
+from mmpose.registry import MODELS
+
+from distilpose.apis import SkippedInputWarning, inference_images
+from distilpose.engine import NoNetworkError, remote_checkpoints
+
+pytestmark = pytest.mark.usefixtures('one_thread')
+
+
+@pytest.fixture(scope='module')
+def data(tmp_path_factory):
+    return make_data(str(tmp_path_factory.mktemp('data')))
+
+
+def assert_stops_without_output(cfg, error, *phrases, mode='train'):
+    """Run ``mode`` of ``cfg``; it must raise ``error`` containing every
+    phrase and leave no checkpoint (nor ``last_checkpoint``) behind."""
+    with pytest.raises(error) as err:
+        getattr(build_runner(cfg), mode)()
+    for phrase in phrases:
+        assert phrase in str(err.value), str(err.value)
+    left = glob.glob(osp.join(cfg.work_dir, '**', '*.pth'), recursive=True)
+    assert not left and not osp.exists(
+        osp.join(cfg.work_dir, 'last_checkpoint'))
+
+
+def student_cfg(data, tmp_path, teacher_ckpt, **teacher_changes):
+    cfg = tiny_config('student', data, str(tmp_path / 'work'),
+                      teacher_ckpt=teacher_ckpt)
+    cfg.model.teacher_cfg.update(teacher_changes)
+    return cfg
+
+
+# ------------------------------------------------- (a)-(d) via the runner
+def test_a_missing_teacher_checkpoint(data, tmp_path):
+    cfg = student_cfg(data, tmp_path, str(tmp_path / 'missing.pth'))
+    assert_stops_without_output(cfg, FileNotFoundError,
+                                'teacher checkpoint', 'does not exist',
+                                'model.teacher_ckpt=')
+
+
+def test_b_teacher_checkpoint_of_another_architecture(data, tmp_path):
+    baseline = tiny_config('baseline', data, str(tmp_path))
+    init_default_scope('mmpose')
+    path = str(tmp_path / 'baseline.pth')
+    torch.save(dict(state_dict=MODELS.build(baseline.model).state_dict()),
+               path)
+    cfg = student_cfg(data, tmp_path, path)
+    assert_stops_without_output(cfg, ValueError, 'does not match',
+                                'missing keys',
+                                'unexpected keys (4): head.fc',
+                                'Check that the checkpoint was trained')
+
+
+def test_c_teacher_with_other_keypoint_count(data, tmp_path):
+    ckpt = save_teacher(data, str(tmp_path / 't16.pth'), num_keypoints=16)
+    cfg = student_cfg(data, tmp_path, ckpt)
+    cfg.model.teacher_cfg.neck.num_keypoints = 16
+    cfg.model.teacher_cfg.head.out_channels = 16
+    assert_stops_without_output(cfg, ValueError, 'num_keypoints: 17 vs 16')
+
+
+def test_d_feature_map_not_divisible_into_patches(data, tmp_path):
+    cfg = tiny_config('baseline', data, str(tmp_path / 'work'))
+    cfg.model.neck.patch_size = (5, 4)
+    assert_stops_without_output(cfg, ValueError, 'does not divide into',
+                                'patch_size')
+
+
+def test_d_input_size_other_than_the_embedding_grid(data, tmp_path):
+    cfg = tiny_config('baseline', data, str(tmp_path / 'work'))
+    cfg.model.neck.input_size = (96, 112)  # the data is 96x128
+    assert_stops_without_output(cfg, ValueError, 'built for a 24x28',
+                                'got 24x32', 'input size of the data')
+
+
+# ------------------------------------------- (e), (k) keypoint layouts
+@pytest.mark.parametrize('mode', ['train', 'test'])
+def test_e_dataset_with_other_keypoint_count(data, tmp_path, mode):
+    cfg = tiny_config('baseline', data, str(tmp_path / 'work'),
+                      num_keypoints=16)
+    assert_stops_without_output(
+        cfg, ValueError, f'The {mode} dataset has 17 keypoints',
+        'model.neck.num_keypoints=16', 'model.head.num_joints=16',
+        'Set num_keypoints', 'metainfo=dict(from_file=', mode=mode)
+
+
+def test_e_annotations_with_other_keypoint_count(data, tmp_path):
+    """A 16-keypoint metainfo and model on 17-keypoint annotations."""
+    info = without_keypoint(coco_dataset_info(), 'nose')
+    meta = write_dataset_info(info, str(tmp_path / 'meta16.py'))
+    cfg = tiny_config('baseline', data, str(tmp_path / 'work'),
+                      num_keypoints=16, metainfo=meta)
+    assert_stops_without_output(cfg, ValueError,
+                                'annotations of the train dataset have 17',
+                                'metainfo has 16')
+
+
+def _broken_sigmas(info):
+    info['sigmas'] = info['sigmas'][:-1]
+
+
+def _one_sided_swap(info):
+    info['keypoint_info'][2]['swap'] = ''  # right_eye; left_eye still swaps
+
+
+@pytest.mark.parametrize('breakage,phrases', [
+    (_broken_sigmas, ("16 entries in 'sigmas' but 17 keypoints",
+                      "Fix 'sigmas'")),
+    (_one_sided_swap, ("keypoint 'left_eye' swaps with 'right_eye', which "
+                       "swaps with 'right_eye'", "'swap'")),
+])
+def test_k_metainfo_that_does_not_fit_its_keypoints(data, tmp_path,
+                                                     breakage, phrases):
+    info = coco_dataset_info()
+    breakage(info)
+    meta = write_dataset_info(info, str(tmp_path / 'meta.py'))
+    cfg = tiny_config('baseline', data, str(tmp_path / 'work'),
+                      metainfo=meta)
+    assert_stops_without_output(cfg, ValueError, *phrases)
+
+
+# ------------------------------------------------- (f), (g) inference
+@pytest.fixture(scope='module')
+def model(data, tmp_path_factory):
+    from mmpose.apis import init_model
+    cfg = tiny_config('baseline', data, str(tmp_path_factory.mktemp('m')))
+    return init_model(cfg, None, device='cpu')
+
+
+def val_images(data, n):
+    folder = osp.join(data, 'val')
+    return [osp.join(folder, f) for f in sorted(os.listdir(folder))[:n]]
+
+
+def skipped(record):
+    return [str(w.message) for w in record
+            if issubclass(w.category, SkippedInputWarning)]
+
+
+def test_f_unreadable_images_are_skipped_and_the_rest_completes(
+        data, model, tmp_path):
+    good = val_images(data, 2)
+    corrupt = tmp_path / 'corrupt.jpg'
+    corrupt.write_bytes(b'\xff\xd8\xff\xe0 not really a jpeg')
+    images = [good[0], str(corrupt), str(tmp_path / 'missing.jpg'),
+              np.zeros((4, 4), np.float32), good[1]]
+    out_dir = tmp_path / 'vis'
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter('always')
+        results = inference_images(model, images, out_dir=str(out_dir))
+    messages = skipped(record)
+    assert len(messages) == 3
+    assert 'corrupt.jpg) skipped: the file is not a decodable image' \
+        in messages[0]
+    assert 'missing.jpg) skipped: cannot be read' in messages[1]
+    assert 'image 3 skipped: expected a BGR uint8 HxWx3 array' in messages[2]
+    assert [r is None for r in results] == [False, True, True, True, False]
+    for result in (results[0], results[4]):
+        kpts = result.pred_instances.keypoints
+        assert kpts.shape == (1, 17, 2) and np.isfinite(kpts).all()
+    # Drawings of the good images only: nothing partial for the bad ones.
+    assert sorted(os.listdir(out_dir)) == sorted(
+        osp.splitext(osp.basename(p))[0] + '.png' for p in good)
+
+
+def test_g_degenerate_boxes_are_skipped(data, model):
+    image = val_images(data, 1)[0]
+    boxes = [[10, 10, 60, 100],  # fine
+             [np.nan, 0, 50, 50], [10, 10, 10, 50], [60, 100, 10, 10],
+             [200, 200, 300, 300], [-50, -50, -1, 40]]
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter('always')
+        results = inference_images(model, [image, image], [boxes, []])
+    messages = skipped(record)
+    assert len(messages) == 5
+    assert 'Box 1' in messages[0] and 'non-finite' in messages[0]
+    for i, message in enumerate(messages[1:], start=2):
+        assert f'Box {i}' in message and 'empty, inverted or outside' \
+            in message
+    kept = results[0].pred_instances
+    assert np.allclose(kept.bboxes, [[10, 10, 60, 100]])
+    assert kept.keypoints.shape == (1, 17, 2)
+    assert np.isfinite(kept.keypoints).all()
+    # An empty box list means nobody, not MMPose's whole-image fallback.
+    assert results[1].pred_instances.keypoints.shape == (0, 17, 2)
+
+
+def test_inference_through_mmpose_inferencer(data, tmp_path):
+    """The API accepts an ``MMPoseInferencer`` (the demo's entry point)."""
+    from mmpose.apis import MMPoseInferencer
+    cfg = tiny_config('baseline', data, str(tmp_path))
+    config = str(tmp_path / 'cfg.py')
+    cfg.dump(config)
+    init_default_scope('mmpose')
+    ckpt = str(tmp_path / 'model.pth')
+    torch.save(dict(state_dict=MODELS.build(cfg.model).state_dict()), ckpt)
+    inferencer = MMPoseInferencer(pose2d=config, pose2d_weights=ckpt,
+                                  det_model='whole_image', device='cpu')
+    image = val_images(data, 1)[0]
+    results = inference_images(inferencer, [image, image],
+                               [None, [[10, 10, 60, 100]]],
+                               out_dir=str(tmp_path / 'vis'))
+    assert np.allclose(results[0].pred_instances.bboxes, [[0, 0, 128, 128]])
+    assert np.allclose(results[1].pred_instances.bboxes, [[10, 10, 60, 100]])
+    stem = osp.splitext(osp.basename(image))[0]
+    assert sorted(os.listdir(tmp_path / 'vis')) == [f'{stem}.png',
+                                                    f'{stem}_1.png']
+
+
+# --------------------------------------------------- (j) pretrained URLs
+def test_j_pretrained_url_without_network_fails_fast(data, tmp_path,
+                                                     monkeypatch):
+    monkeypatch.setattr(remote_checkpoints, 'PROBE_TIMEOUT_S', 2.0)
+    for proxy in ('http_proxy', 'HTTP_PROXY'):
+        monkeypatch.delenv(proxy, raising=False)
+    url = f'http://192.0.2.1/pretrained-{uuid.uuid4().hex}.pth'  # TEST-NET
+    cfg = tiny_config('baseline', data, str(tmp_path / 'work'))
+    cfg.model.backbone.init_cfg = dict(type='Pretrained', checkpoint=url)
+    start = time.monotonic()
+    assert_stops_without_output(cfg, NoNetworkError,
+                                f'Cannot download the checkpoint {url}',
+                                'Download it on a machine with network',
+                                'init_cfg.checkpoint=<file>')
+    assert time.monotonic() - start < 20
+
+
+def test_j_the_probe_goes_through_a_configured_proxy(monkeypatch):
+    """Clusters reach the internet through proxies: the probe must ask
+    the proxy (here a closed local port), not the host itself."""
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        port = s.getsockname()[1]  # closed once the block ends
+    monkeypatch.setenv('https_proxy', f'http://127.0.0.1:{port}')
+    monkeypatch.delenv('no_proxy', raising=False)
+    monkeypatch.delenv('NO_PROXY', raising=False)
+    reason = remote_checkpoints.unreachable('https://example.com/w.pth', 2)
+    assert f'cannot connect to the https proxy 127.0.0.1:{port}' in reason
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+
+    def log_message(self, *args):
+        pass
+
+
+def test_j_url_checkpoints_still_load_with_network(tmp_path, monkeypatch):
+    """With a reachable host the download goes on (MMEngine's loader), and
+    a file in torch's hub cache is used without any network."""
+    served = tmp_path / 'served'
+    served.mkdir()
+    torch.save(dict(state_dict={'w': torch.arange(3.)}), served / 'w.pth')
+    handler = functools.partial(_QuietHandler, directory=str(served))
+    server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f'http://127.0.0.1:{server.server_address[1]}/w.pth'
+    monkeypatch.setattr(torch.hub, '_hub_dir', str(tmp_path / 'hub'))
+    for proxy in ('http_proxy', 'HTTP_PROXY'):  # talk to 127.0.0.1 directly
+        monkeypatch.delenv(proxy, raising=False)
+    try:
+        ckpt = CheckpointLoader.load_checkpoint(url, map_location='cpu')
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert torch.equal(ckpt['state_dict']['w'], torch.arange(3.))
+    assert osp.isfile(remote_checkpoints.cached_file(url))
+    again = CheckpointLoader.load_checkpoint(url, map_location='cpu')
+    assert torch.equal(again['state_dict']['w'], torch.arange(3.))
