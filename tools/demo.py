@@ -20,7 +20,6 @@ import glob
 import json
 import os
 import os.path as osp
-import platform
 import shlex
 import subprocess
 import sys
@@ -87,16 +86,17 @@ def schedule_options(epochs: int, seed: int) -> list:
 def train(name, args, extra=()) -> str:
     cfg = osp.join(CFG, MODELS[name][1])
     work_dir = osp.join(args.work_dir, name)
-    ckpt = osp.join(work_dir, f'epoch_{args.epochs}.pth')
+    epochs = args.teacher_epochs if name == 'teacher' else args.epochs
+    ckpt = osp.join(work_dir, f'epoch_{epochs}.pth')
     if osp.isfile(ckpt):
         log(f'{MODELS[name][0]}: {ckpt} exists, not retraining')
         return ckpt
     os.makedirs(work_dir, exist_ok=True)
-    log(f'training the {MODELS[name][0]} ({args.epochs} epochs)')
+    log(f'training the {MODELS[name][0]} ({epochs} epochs)')
     start = time.time()
     run(mim('train', 'mmpose', cfg, '--work-dir', work_dir, '--cfg-options',
-            *data_options(args.data), *schedule_options(args.epochs,
-                                                        args.seed), *extra),
+            *data_options(args.data), *schedule_options(epochs, args.seed),
+            *extra),
         osp.join(work_dir, 'train.log'))
     log(f'{MODELS[name][0]} trained in {time.time() - start:.0f} s')
     return ckpt
@@ -121,7 +121,9 @@ def main():
     parser.add_argument('--work-dir',
                         default=osp.join(ROOT, 'work_dirs', 'demo'))
     parser.add_argument('--data', default=osp.join(ROOT, 'data', 'synthcoco'))
-    parser.add_argument('--epochs', type=int, default=6)
+    parser.add_argument('--epochs', type=int, default=6,
+                        help='epochs of the student and of the baseline')
+    parser.add_argument('--teacher-epochs', type=int, default=8)
     parser.add_argument('--train-images', type=int, default=2000)
     parser.add_argument('--val-images', type=int, default=200)
     parser.add_argument('--seed', type=int, default=0)
@@ -132,7 +134,7 @@ def main():
     start = time.time()
 
     from distilpose.demo import (draw_inference, ensure_dataset,
-                                 model_profile, write_report)
+                                 machine_name, model_profiles, write_report)
 
     ensure_dataset(args.data, args.train_images, args.val_images, args.seed)
     ckpts = dict(teacher=train('teacher', args))
@@ -141,19 +143,23 @@ def main():
     ckpts['baseline'] = train('baseline', args)
 
     rows = []
-    for name, (title, train_cfg, infer_cfg) in MODELS.items():
+    for name, (title, _, _) in MODELS.items():
         log(f'evaluating the {title}')
-        metrics = test(name, ckpts[name], args)
-        profile = model_profile(osp.join(CFG, infer_cfg or train_cfg))
-        rows.append(dict(name=name, title=title, metrics=metrics, **profile))
+        rows.append(dict(name=name, title=title,
+                         metrics=test(name, ckpts[name], args)))
+    log('measuring size and speed')
+    profiles = model_profiles(
+        [osp.join(CFG, infer_cfg or train_cfg)
+         for _, train_cfg, infer_cfg in MODELS.values()])
+    for row, profile in zip(rows, profiles):
+        row.update(profile)
 
     log('inference with MMPoseInferencer (student)')
     pictures = draw_inference(
         osp.join(CFG, MODELS['student'][2]), ckpts['student'], args.data,
         args.out)
-    report = write_report(
-        rows, args, pictures, machine=f'{platform.processor() or "CPU"}, '
-        f'{os.cpu_count()} cores', seconds=time.time() - start)
+    report = write_report(rows, args, pictures, machine=machine_name(),
+                          seconds=time.time() - start)
     log(f'done in {time.time() - start:.0f} s: {report}')
 
 

@@ -6,7 +6,6 @@ size and speed, inference pictures, and the results page with its plots.
 """
 import glob
 import json
-import os
 import os.path as osp
 import statistics
 import time
@@ -39,84 +38,99 @@ def ensure_dataset(root: str, train_images: int, val_images: int,
         json.dump(params, f)
 
 
-def model_profile(config: str, repeats: int = 30) -> Dict[str, float]:
-    """Parameters, GFLOPs (MMEngine counting, and with the attention
-    matmuls) and median batch-1 CPU latency (2 threads) of a config's
-    model, with random weights."""
+def model_profiles(configs: List[str],
+                   rounds: int = 20) -> List[Dict[str, float]]:
+    """Per config: parameters, GFLOPs (MMEngine counting, and with the
+    attention matmuls) and median batch-1 CPU latency with 2 threads, random
+    weights. Latencies are taken in interleaved rounds, so that load drift
+    on a shared machine hits every model alike."""
     import torch
     from mmengine.analysis import get_model_complexity_info
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
     from mmpose.registry import MODELS
 
-    cfg = Config.fromfile(config)
     init_default_scope('mmpose')
-    w, h = cfg.codec['input_size']
-    model = MODELS.build(cfg.model).eval()
-    model.forward = model._forward  # tensors in, tensors out
-    shape = (3, h, w)
-    flops = {}
-    for fused in (True, False):
-        for layer in model.neck.layers:
-            layer.attn.fused_attn = fused
-        info = get_model_complexity_info(
-            model, input_shape=shape, show_table=False, show_arch=False)
-        flops[fused] = info['flops'] / 1e9
+    models, inputs, stats = [], [], []
+    for config in configs:
+        cfg = Config.fromfile(config)
+        w, h = cfg.codec['input_size']
+        model = MODELS.build(cfg.model).eval()
+        model.forward = model._forward  # tensors in, tensors out
+        flops = {}
+        for fused in (True, False):
+            for layer in model.neck.layers:
+                layer.attn.fused_attn = fused
+            flops[fused] = get_model_complexity_info(
+                model, input_shape=(3, h, w), show_table=False,
+                show_arch=False)['flops'] / 1e9
+        models.append(model)
+        inputs.append(torch.randn(1, 3, h, w))
+        stats.append(dict(
+            params_m=sum(p.numel() for p in model.parameters()) / 1e6,
+            gflops=flops[True], gmacs_attn=flops[False]))
     threads = torch.get_num_threads()
     torch.set_num_threads(2)
-    x = torch.randn(1, *shape)
-    times = []
+    times = [[] for _ in models]
     with torch.no_grad():
-        for i in range(repeats + 5):
-            start = time.perf_counter()
-            model(x)
-            if i >= 5:
-                times.append(time.perf_counter() - start)
+        for round_ in range(rounds + 2):  # 2 warm-up rounds
+            for model, x, t in zip(models, inputs, times):
+                start = time.perf_counter()
+                model(x)
+                if round_ >= 2:
+                    t.append(time.perf_counter() - start)
     torch.set_num_threads(threads)
-    return dict(
-        params_m=sum(p.numel() for p in model.parameters()) / 1e6,
-        gflops=flops[True],
-        gmacs_attn=flops[False],
-        latency_ms=statistics.median(times) * 1e3)
+    for stat, t in zip(stats, times):
+        stat['latency_ms'] = statistics.median(t) * 1e3
+    return stats
+
+
+def machine_name() -> str:
+    """CPU model and core count, for the report."""
+    import os
+    import platform
+    name = platform.processor() or 'CPU'
+    try:
+        with open('/proc/cpuinfo') as f:
+            name = next(line.split(':', 1)[1].strip() for line in f
+                        if line.startswith('model name'))
+    except (OSError, StopIteration):
+        pass
+    return f'{name}, {os.cpu_count()} cores'
 
 
 def draw_inference(config: str, checkpoint: str, data_root: str,
                    out_dir: str, num_images: int = 4) -> List[str]:
-    """Run ``MMPoseInferencer`` (whole-image mode, no detector) on generated
-    validation images with one person and on a photograph shipped with
-    matplotlib; save the drawn poses as PNG. Returns the PNG paths."""
-    import cv2
+    """Run ``MMPoseInferencer`` (no detector) with the student on generated
+    validation images, given their person boxes, and on a photograph
+    shipped with matplotlib as a whole image; save the drawn poses as PNG.
+    Returns the PNG paths."""
     import matplotlib
     from mmpose.apis import MMPoseInferencer
+
+    from .apis import inference_images
 
     with open(osp.join(data_root, 'annotations',
                        'person_keypoints_val.json')) as f:
         coco = json.load(f)
-    people = {}
+    boxes = {}
     for ann in coco['annotations']:
-        people[ann['image_id']] = people.get(ann['image_id'], 0) + 1
-    images = [
-        osp.join(data_root, 'val', im['file_name']) for im in coco['images']
-        if people.get(im['id']) == 1
-    ][:num_images]
+        x, y, w, h = ann['bbox']
+        boxes.setdefault(ann['image_id'], []).append([x, y, x + w, y + h])
+    chosen = [im for im in coco['images'] if im['id'] in boxes][:num_images]
+    images = [osp.join(data_root, 'val', im['file_name']) for im in chosen]
+    bboxes = [np.array(boxes[im['id']]) for im in chosen]
     images.append(
         osp.join(matplotlib.get_data_path(), 'sample_data',
                  'grace_hopper.jpg'))
+    bboxes.append(None)  # the whole photograph
     inferencer = MMPoseInferencer(
         pose2d=config, pose2d_weights=checkpoint, det_model='whole_image',
         device='cpu')
     vis_dir = osp.join(out_dir, 'inference')
-    for _ in inferencer(images, vis_out_dir=vis_dir, radius=3, thickness=2,
-                        kpt_thr=0.0):
-        pass
-    pngs = []
-    for path in sorted(glob.glob(osp.join(vis_dir, '*'))):
-        png = osp.splitext(path)[0] + '.png'
-        if path != png:
-            cv2.imwrite(png, cv2.imread(path))
-            os.remove(path)
-        pngs.append(png)
-    return pngs
+    inference_images(inferencer, images, bboxes, out_dir=vis_dir,
+                     kpt_thr=0.0)
+    return sorted(glob.glob(osp.join(vis_dir, '*.png')))
 
 
 def read_scalars(work_dir: str) -> List[dict]:
@@ -175,7 +189,8 @@ def write_report(rows, args, pictures: List[str], machine: str,
     lines = [
         '# DistilPose demo results', '',
         f'Generated data: {args.train_images} train / {args.val_images} val '
-        f'images (seed {args.seed}); {args.epochs} epochs per model; '
+        f'images (seed {args.seed}); {args.teacher_epochs} epochs for the '
+        f'teacher, {args.epochs} for the student and for the baseline; '
         f'machine: {machine}; total {seconds / 60:.1f} min.', '',
         '| model | AP | AP50 | AR | params (M) | GFLOPs (MMEngine) '
         '| GMACs incl. attention | latency b1 (ms, 2 threads) |',
@@ -203,5 +218,6 @@ def write_report(rows, args, pictures: List[str], machine: str,
         f.write('\n'.join(lines) + '\n')
     with open(osp.join(args.out, 'results.json'), 'w') as f:
         json.dump(dict(rows=rows, seconds=seconds, machine=machine,
-                       epochs=args.epochs, seed=args.seed), f, indent=1)
+                       epochs=args.epochs, teacher_epochs=args.teacher_epochs,
+                       seed=args.seed), f, indent=1)
     return path
