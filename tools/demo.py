@@ -70,7 +70,7 @@ def data_options(data_root: str) -> list:
         f'train_dataloader.dataset.data_root={data_root}/',
         f'val_dataloader.dataset.data_root={data_root}/',
         f'test_dataloader.dataset.data_root={data_root}/',
-        f'val_evaluator.ann_file={ann}', f'test_evaluator.ann_file={ann}'
+        f'val_evaluator.0.ann_file={ann}', f'test_evaluator.0.ann_file={ann}'
     ]
 
 

@@ -167,9 +167,11 @@ def plot_curves(rows, work_root: str, out_dir: str) -> List[str]:
         ax.legend()
     names = [row['title'] for row in rows]
     x = np.arange(len(rows))
-    for offset, key in ((-0.2, 'coco/AP'), (0.2, 'coco/AR')):
-        values = [row['metrics'].get(key, 0) * 100 for row in rows]
-        bars = axes[2].bar(x + offset, values, 0.4, label=key[5:])
+    for offset, key in ((-0.27, 'coco/AP'), (0., 'coco/AR'), (0.27, 'PCK')):
+        values = [row['metrics'][key] * 100 for row in rows]
+        bars = axes[2].bar(x + offset, values, 0.27,
+                           label=key.replace('coco/', '') +
+                           ('@0.2' if key == 'PCK' else ''))
         axes[2].bar_label(bars, fmt='%.1f')
     axes[2].set(title='CocoMetric on the generated val set', ylabel='%',
                 xticks=x)
@@ -192,24 +194,30 @@ def write_report(rows, args, pictures: List[str], machine: str,
         f'images (seed {args.seed}); {args.teacher_epochs} epochs for the '
         f'teacher, {args.epochs} for the student and for the baseline; '
         f'machine: {machine}; total {seconds / 60:.1f} min.', '',
-        '| model | AP | AP50 | AR | params (M) | GFLOPs (MMEngine) '
-        '| GMACs incl. attention | latency b1 (ms, 2 threads) |',
-        '|---|---|---|---|---|---|---|---|'
+        '| model | AP | AP50 | AR | PCK@0.2 | EPE (px) | params (M) '
+        '| GFLOPs (MMEngine) | GMACs incl. attention '
+        '| latency b1 (ms, 2 threads) |',
+        '|---|---|---|---|---|---|---|---|---|---|'
     ]
     for row in rows:
         m = row['metrics']
         lines.append(
             f'| {row["title"]} | {m["coco/AP"] * 100:.1f} '
             f'| {m["coco/AP .5"] * 100:.1f} | {m["coco/AR"] * 100:.1f} '
+            f'| {m["PCK"] * 100:.1f} | {m["EPE"]:.1f} '
             f'| {row["params_m"]:.2f} | {row["gflops"]:.3f} '
             f'| {row["gmacs_attn"]:.3f} | {row["latency_ms"]:.1f} |')
-    by_name = {row['name']: row['metrics']['coco/AP'] for row in rows}
-    verdict = ('beats' if by_name['student'] > by_name['baseline'] else
+    student, baseline = (next(r['metrics'] for r in rows if r['name'] == n)
+                         for n in ('student', 'baseline'))
+    verdict = ('beats' if student['coco/AP'] > baseline['coco/AP'] else
                'does not beat')
     lines += [
-        '', f'The distilled student {verdict} the regression baseline '
-        f'trained alone with the same budget ({by_name["student"] * 100:.1f}'
-        f' vs {by_name["baseline"] * 100:.1f} AP).', ''
+        '', f'On AP the distilled student {verdict} the regression baseline '
+        'trained alone with the same budget '
+        f'({student["coco/AP"] * 100:.1f} vs {baseline["coco/AP"] * 100:.1f}'
+        f'); PCK@0.2 {student["PCK"] * 100:.1f} vs '
+        f'{baseline["PCK"] * 100:.1f}, mean error {student["EPE"]:.1f} vs '
+        f'{baseline["EPE"]:.1f} px.', ''
     ]
     lines += [f'![{osp.basename(p)}]({osp.relpath(p, args.out)})'
               for p in plots + pictures]

@@ -60,7 +60,15 @@ val_dataloader = dict(
         data_prefix=dict(img='val/'),
         pipeline=val_pipeline))
 test_dataloader = val_dataloader
-val_evaluator = dict(ann_file=f'{data_root}annotations/person_keypoints_val.json')
+# CocoMetric as on COCO, plus PCK@0.2 (of the box size) and the mean pixel
+# error, which still tell models apart early in training when AP is low.
+val_evaluator = [
+    dict(
+        type='CocoMetric',
+        ann_file=f'{data_root}annotations/person_keypoints_val.json'),
+    dict(type='PCKAccuracy', thr=0.2, norm_item='bbox'),
+    dict(type='EPE'),
+]
 test_evaluator = val_evaluator
 
 train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
