@@ -1,6 +1,7 @@
 """The DistilPose story on generated data, end to end, on a CPU.
 
     python tools/demo.py [--out results/demo] [--epochs N] [--seed S]
+                         [--teacher-epochs N] [--train-images N] ...
 
 1. generate a COCO-format dataset of synthetic people (data/synthcoco);
 2. train the TokenPose teacher            (mim train mmpose <teacher cfg>);
@@ -74,8 +75,9 @@ def data_options(data_root: str) -> list:
     ]
 
 
-def schedule_options(epochs: int, seed: int) -> list:
+def schedule_options(epochs: int, seed: int, batch_size: int) -> list:
     return [
+        f'train_dataloader.batch_size={batch_size}',
         f'train_cfg.max_epochs={epochs}', f'train_cfg.val_interval={epochs}',
         f'param_scheduler.1.end={epochs}',
         f'default_hooks.checkpoint.interval={epochs}',
@@ -95,7 +97,8 @@ def train(name, args, extra=()) -> str:
     log(f'training the {MODELS[name][0]} ({epochs} epochs)')
     start = time.time()
     run(mim('train', 'mmpose', cfg, '--work-dir', work_dir, '--cfg-options',
-            *data_options(args.data), *schedule_options(epochs, args.seed),
+            *data_options(args.data),
+            *schedule_options(epochs, args.seed, args.batch_size),
             *extra),
         osp.join(work_dir, 'train.log'))
     log(f'{MODELS[name][0]} trained in {time.time() - start:.0f} s')
@@ -126,6 +129,10 @@ def main():
     parser.add_argument('--teacher-epochs', type=int, default=8)
     parser.add_argument('--train-images', type=int, default=2000)
     parser.add_argument('--val-images', type=int, default=200)
+    parser.add_argument('--batch-size', type=int, default=32,
+                        help='training batch of all three models')
+    parser.add_argument('--latency-rounds', type=int, default=20,
+                        help='interleaved timing rounds per model')
     parser.add_argument('--seed', type=int, default=0)
     args = parser.parse_args()
     args.out, args.work_dir, args.data = map(
@@ -150,7 +157,8 @@ def main():
     log('measuring size and speed')
     profiles = model_profiles(
         [osp.join(CFG, infer_cfg or train_cfg)
-         for _, train_cfg, infer_cfg in MODELS.values()])
+         for _, train_cfg, infer_cfg in MODELS.values()],
+        rounds=args.latency_rounds)
     for row, profile in zip(rows, profiles):
         row.update(profile)
 

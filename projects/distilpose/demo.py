@@ -226,6 +226,7 @@ def write_report(rows, args, pictures: List[str], machine: str,
         f.write('\n'.join(lines) + '\n')
     with open(osp.join(args.out, 'results.json'), 'w') as f:
         json.dump(dict(rows=rows, seconds=seconds, machine=machine,
+                       plots=plots, pictures=pictures,
                        epochs=args.epochs, teacher_epochs=args.teacher_epochs,
                        seed=args.seed), f, indent=1)
     return path
