@@ -43,12 +43,15 @@ def mim_train(cwd, work_dir, data, teacher_ckpt, epochs, resume=False):
         '--cfg-options', f'model.teacher_ckpt={teacher_ckpt}',
         f'train_dataloader.dataset.data_root={data}/',
         f'val_dataloader.dataset.data_root={data}/',
-        f'val_evaluator.0.ann_file={ann}', f'train_dataloader.batch_size={BATCH}',
+        f'val_evaluator.0.ann_file={ann}',
+        f'train_dataloader.batch_size={BATCH}',
         'train_dataloader.num_workers=0',
         'train_dataloader.persistent_workers=False',
-        'val_dataloader.num_workers=0', 'val_dataloader.persistent_workers=False',
+        'val_dataloader.num_workers=0',
+        'val_dataloader.persistent_workers=False',
         f'train_cfg.max_epochs={epochs}', 'train_cfg.val_interval=100',
-        'default_hooks.checkpoint.interval=1', 'default_hooks.logger.interval=1'
+        'default_hooks.checkpoint.interval=1',
+        'default_hooks.logger.interval=1'
     ]
     proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]

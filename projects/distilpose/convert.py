@@ -26,9 +26,9 @@ VARIANTS = {
     'distilpose-s': ('DistilPose-S (StemNet student)',
                      'distilpose/coco/'
                      'distilpose-s_stemnet_inference_coco-256x192.py'),
-    'distilpose-l': ('DistilPose-L (3-stage HRNet-W48 student)',
-                     'distilpose/coco/'
-                     'distilpose-l_hrnet-w48-3stage_inference_coco-256x192.py'),
+    'distilpose-l': (
+        'DistilPose-L (3-stage HRNet-W48 student)', 'distilpose/coco/'
+        'distilpose-l_hrnet-w48-3stage_inference_coco-256x192.py'),
     'td-reg-stemnet': ('regression baseline, StemNet',
                        'distilpose/coco/'
                        'td-reg_stemnet-tde_8xb64-300e_coco-256x192.py'),
@@ -105,7 +105,8 @@ def _map_head_key(rest: str, teacher: bool) -> Optional[str]:
         idx, tail = rest[len('mlp_head.'):].split('.', 1)
         if teacher:
             return f'head.mlp.{idx}.{tail}'
-        return {'0': 'head.norm.', '1': 'head.fc.'}.get(idx, 'unmapped.') + tail
+        student = {'0': 'head.norm.', '1': 'head.fc.'}
+        return student.get(idx, 'unmapped.') + tail
     return 'unmapped.' + rest
 
 

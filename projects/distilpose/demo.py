@@ -31,8 +31,9 @@ def ensure_dataset(root: str, train_images: int, val_images: int,
             if json.load(f) == params:
                 print(f'[demo] dataset {root} exists')
                 return
-    summary = synthetic_coco.generate_dataset(root, num_train_images=train_images,
-                               num_val_images=val_images, seed=seed)
+    summary = synthetic_coco.generate_dataset(
+        root, num_train_images=train_images, num_val_images=val_images,
+        seed=seed)
     print(f'[demo] generated {summary}')
     with open(stamp, 'w') as f:
         json.dump(params, f)

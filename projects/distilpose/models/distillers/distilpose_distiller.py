@@ -79,8 +79,9 @@ class DistilPoseDistiller(TopdownPoseEstimator):
             metainfo=metainfo)
         if not isinstance(self.neck, TokenDistillingEncoder) or \
                 not isinstance(self.head, DistilPoseHead):
-            raise TypeError('The DistilPose student needs a '
-                            'TokenDistillingEncoder neck and a DistilPoseHead.')
+            raise TypeError(
+                'The DistilPose student needs a TokenDistillingEncoder neck '
+                'and a DistilPoseHead.')
         teacher = self._build_teacher(teacher_cfg, data_preprocessor)
         load_state_dict_strictly(
             teacher, read_state_dict(teacher_ckpt, role='teacher'),

@@ -71,7 +71,8 @@ class TokenPoseHead(HeatmapHead):
                 nn.LayerNorm(in_channels), nn.Linear(in_channels, w * h))
 
     def forward(self, feats: Tuple[Tensor, Tensor]) -> Tensor:
-        """Keypoint tokens [N, K, D] (``feats[0]``) -> heatmaps [N, K, h, w]."""
+        """Keypoint tokens [N, K, D] (``feats[0]``) -> heatmaps
+        [N, K, h, w]."""
         kpt_tokens = feats[0]
         w, h = self.heatmap_size
         return self.mlp(kpt_tokens).unflatten(-1, (h, w))
