@@ -50,7 +50,9 @@ class FiniteLossHook(Hook):
         bad = {k: v for k, v in losses.items() if not _is_finite(v)}
         if not _any_rank(bool(bad)):
             return
-        values = ', '.join(f'{k}={float(v):g}' for k, v in bad.items())
+        values = ', '.join(
+            f'{k}={float(torch.as_tensor(v).detach()):g}'
+            for k, v in bad.items())
         where = (f'epoch {runner.epoch + 1}, iteration {batch_idx + 1} '
                  f'(global iteration {runner.iter + 1})')
         last = find_latest_checkpoint(runner.work_dir)
