@@ -30,7 +30,6 @@ import json
 import multiprocessing as mp
 import os
 import os.path as osp
-import platform
 import statistics
 import tempfile
 import time
@@ -40,7 +39,6 @@ import matplotlib
 import mmpose
 import onnxruntime as ort
 import torch
-from mmengine.analysis import FlopAnalyzer, parameter_count
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.structures import InstanceData
@@ -48,6 +46,7 @@ from mmpose.apis import init_model
 from mmpose.registry import MODELS as REGISTRY
 from mmpose.structures import PoseDataSample
 
+from distilpose.analysis import machine_name, model_complexity
 from distilpose.deploy import (INPUT_NAME, TopdownNetwork, create_session,
                                export_onnx)
 
@@ -84,34 +83,6 @@ def build(name: str) -> torch.nn.Module:
     drops the backbone's ``Pretrained`` init and ``init_weights`` is never
     called, so nothing is downloaded."""
     return init_model(MODELS[name], None, device='cpu')
-
-
-# ------------------------------------------------------------ complexity
-def complexity(model: torch.nn.Module) -> dict:
-    """Params; MMEngine's FLOPs of the model as built; and true MACs, with
-    every ``fused_attn`` switched off so the attention matmuls are seen."""
-    net = TopdownNetwork(model).eval()
-    x = torch.zeros(1, *INPUT)
-
-    def count() -> float:
-        analyzer = FlopAnalyzer(net, (x, ))
-        analyzer.unsupported_ops_warnings(False)
-        analyzer.uncalled_modules_warnings(False)
-        return analyzer.total() / 1e9
-
-    fused = [m for m in model.modules() if getattr(m, 'fused_attn', False)]
-    mmengine_gflops = count()
-    for m in fused:
-        m.fused_attn = False
-    try:
-        true_gmacs = count()
-    finally:
-        for m in fused:
-            m.fused_attn = True
-    return dict(
-        params_m=parameter_count(model)[''] / 1e6,
-        gflops_mmengine=mmengine_gflops,
-        gmacs_true=true_gmacs)
 
 
 # ---------------------------------------------------------------- timing
@@ -461,13 +432,7 @@ def plot(rows: Dict[str, dict], big: int, path: str) -> None:
 
 
 def machine(peak: float) -> str:
-    cpu = platform.processor() or platform.machine()
-    with open('/proc/cpuinfo') as f:
-        for line in f:
-            if line.startswith('model name'):
-                cpu = line.split(':', 1)[1].strip()
-                break
-    return (f'{cpu}, {os.cpu_count()} cores, {THREADS} threads; SGEMM peak '
+    return (f'{machine_name()}, {THREADS} threads; SGEMM peak '
             f'measured {peak:.0f} GFLOP/s; torch {torch.__version__}, '
             f'onnxruntime {ort.__version__}')
 
@@ -518,7 +483,7 @@ def run(args) -> dict:
     for name in args.models:
         print(f'building {name}', flush=True)
         model = build(name)
-        res['complexity'][name] = complexity(model)
+        res['complexity'][name] = model_complexity(model, INPUT)
         onnx_paths[name] = export_onnx(model, osp.join(tmp, f'{name}.onnx'))
         session = create_session(onnx_paths[name], THREADS)
         net = TopdownNetwork(model).eval()

@@ -140,8 +140,9 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     start = time.time()
 
+    from distilpose.analysis import machine_name
     from distilpose.demo import (draw_inference, ensure_dataset,
-                                 machine_name, model_profiles, write_report)
+                                 model_profiles, write_report)
 
     ensure_dataset(args.data, args.train_images, args.val_images, args.seed)
     ckpts = dict(teacher=train('teacher', args))

@@ -46,10 +46,11 @@ def model_profiles(configs: List[str],
     weights. Latencies are taken in interleaved rounds, so that load drift
     on a shared machine hits every model alike."""
     import torch
-    from mmengine.analysis import get_model_complexity_info
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
     from mmpose.registry import MODELS
+
+    from .analysis import model_complexity
 
     init_default_scope('mmpose')
     models, inputs, stats = [], [], []
@@ -58,18 +59,12 @@ def model_profiles(configs: List[str],
         w, h = cfg.codec['input_size']
         model = MODELS.build(cfg.model).eval()
         model.forward = model._forward  # tensors in, tensors out
-        flops = {}
-        for fused in (True, False):
-            for layer in model.neck.layers:
-                layer.attn.fused_attn = fused
-            flops[fused] = get_model_complexity_info(
-                model, input_shape=(3, h, w), show_table=False,
-                show_arch=False)['flops'] / 1e9
+        info = model_complexity(model, (3, h, w))
         models.append(model)
         inputs.append(torch.randn(1, 3, h, w))
         stats.append(dict(
-            params_m=sum(p.numel() for p in model.parameters()) / 1e6,
-            gflops=flops[True], gmacs_attn=flops[False]))
+            params_m=info['params_m'], gflops=info['gflops_mmengine'],
+            gmacs_attn=info['gmacs_true']))
     threads = torch.get_num_threads()
     torch.set_num_threads(2)
     times = [[] for _ in models]
@@ -84,20 +79,6 @@ def model_profiles(configs: List[str],
     for stat, t in zip(stats, times):
         stat['latency_ms'] = statistics.median(t) * 1e3
     return stats
-
-
-def machine_name() -> str:
-    """CPU model and core count, for the report."""
-    import os
-    import platform
-    name = platform.processor() or 'CPU'
-    try:
-        with open('/proc/cpuinfo') as f:
-            name = next(line.split(':', 1)[1].strip() for line in f
-                        if line.startswith('model name'))
-    except (OSError, StopIteration):
-        pass
-    return f'{name}, {os.cpu_count()} cores'
 
 
 def draw_inference(config: str, checkpoint: str, data_root: str,

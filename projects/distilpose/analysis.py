@@ -1,0 +1,50 @@
+"""Size and compute of a top-down model, and the host it runs on: what the
+demo's report and ``tools/benchmark.py`` both print."""
+import os
+import platform
+
+import torch
+from mmengine.analysis import FlopAnalyzer, parameter_count
+
+from .deploy import TopdownNetwork
+
+
+def model_complexity(model: torch.nn.Module, input_shape) -> dict:
+    """Params (M); GFLOPs as MMEngine counts the model as built (fused
+    attention is invisible to it); and true GMACs, counted with every
+    ``fused_attn`` switched off so the attention matmuls are seen.
+    ``input_shape`` is (3, H, W)."""
+    net = TopdownNetwork(model).eval()
+    x = torch.zeros(1, *input_shape)
+
+    def count() -> float:
+        analyzer = FlopAnalyzer(net, (x, ))
+        analyzer.unsupported_ops_warnings(False)
+        analyzer.uncalled_modules_warnings(False)
+        return analyzer.total() / 1e9
+
+    fused = [m for m in model.modules() if getattr(m, 'fused_attn', False)]
+    mmengine_gflops = count()
+    for m in fused:
+        m.fused_attn = False
+    try:
+        true_gmacs = count()
+    finally:
+        for m in fused:
+            m.fused_attn = True
+    return dict(
+        params_m=parameter_count(model)[''] / 1e6,
+        gflops_mmengine=mmengine_gflops,
+        gmacs_true=true_gmacs)
+
+
+def machine_name() -> str:
+    """CPU model and core count."""
+    name = platform.processor() or platform.machine() or 'CPU'
+    try:
+        with open('/proc/cpuinfo') as f:
+            name = next(line.split(':', 1)[1].strip() for line in f
+                        if line.startswith('model name'))
+    except (OSError, StopIteration):
+        pass
+    return f'{name}, {os.cpu_count()} cores'
