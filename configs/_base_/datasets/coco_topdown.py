@@ -1,9 +1,44 @@
-# COCO person keypoints, top-down: GT boxes for training, the detector boxes
-# of the official recipe for validation. Each config sets the pipelines:
+# COCO person keypoints, top-down, 192x256 (w x h) crops: GT boxes for
+# training, the detector boxes of the official recipe for validation.
+#
+# The train pipeline ends with the targets of each config's codec:
+#   train_pipeline = _base_.student_augmentation + [
+#       dict(type='GenerateTarget', encoder=codec),
+#       dict(type='PackPoseInputs')]
 #   train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 dataset_type = 'CocoDataset'
 data_mode = 'topdown'
 data_root = 'data/coco/'
+input_size = (192, 256)
+
+# The official (MMPose 0.x) augmentation as MMPose 1.x samples it: scale in
+# the official range, rotation with the official spread (README,
+# "Differences from the official code"). The HRNet-W48 teacher: rot 40,
+# scale 0.5; the students and TokenPose-StemNet: rot 45, scale 0.35.
+teacher_augmentation = [
+    dict(type='LoadImage'),
+    dict(type='GetBBoxCenterScale'),
+    dict(type='RandomFlip', direction='horizontal'),
+    dict(type='RandomHalfBody'),
+    dict(
+        type='RandomBBoxTransform',
+        scale_factor=(0.5, 1.5),
+        rotate_factor=74),
+    dict(type='TopdownAffine', input_size=input_size),
+]
+student_augmentation = teacher_augmentation[:4] + [
+    dict(
+        type='RandomBBoxTransform',
+        scale_factor=(0.65, 1.35),
+        rotate_factor=84),
+    dict(type='TopdownAffine', input_size=input_size),
+]
+val_pipeline = [
+    dict(type='LoadImage'),
+    dict(type='GetBBoxCenterScale'),
+    dict(type='TopdownAffine', input_size=input_size),
+    dict(type='PackPoseInputs')
+]
 
 train_dataloader = dict(
     batch_size=32,
@@ -30,7 +65,8 @@ val_dataloader = dict(
         bbox_file=f'{data_root}person_detection_results/'
         'COCO_val2017_detections_AP_H_56_person.json',
         data_prefix=dict(img='val2017/'),
-        test_mode=True))
+        test_mode=True,
+        pipeline=val_pipeline))
 test_dataloader = val_dataloader
 
 # bbox x mean keypoint score above 0.2, then OKS-NMS at 0.9: the rescoring

@@ -1,4 +1,11 @@
-# DistilPose-L for inference and testing: the student alone (no teacher).
-_base_ = ['./td-reg_hrnet-w48-3stage-tde_8xb64-300e_coco-256x192.py']
+# DistilPose-L, the student alone (no teacher): DistilPose-S with stages
+# 1-3 of HRNet-W48 as its backbone. For test, inference and export; trained
+# with distilpose-l_hrnet-w48-3stage_8xb32-300e_coco-256x192.
+_base_ = [
+    './distilpose-s_stemnet_inference_coco-256x192.py',
+    '../../_base_/backbones/hrnet-w48.py',
+]
 
-model = dict(head=dict(with_score=True, with_sigma=True))
+model = dict(
+    backbone=dict(_base_.hrnet_w48_3stage, _delete_=True),
+    neck=dict(in_channels=48))

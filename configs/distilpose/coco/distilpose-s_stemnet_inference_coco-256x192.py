@@ -1,6 +1,34 @@
-# DistilPose-S for inference and testing: the student alone (no teacher).
-# Use it with init_model / inference_topdown / MMPoseInferencer / mim test
-# and a checkpoint trained with distilpose-s_stemnet_8xb32-300e_coco-256x192.
-_base_ = ['./td-reg_stemnet-tde_8xb64-300e_coco-256x192.py']
+# DistilPose-S, the student alone (no teacher): StemNet + token encoder +
+# the DistilPose regression head (x, y, score, sigma_x, sigma_y). Use it
+# with init_model / inference_topdown / MMPoseInferencer / mim test and a
+# checkpoint trained with distilpose-s_stemnet_8xb32-300e_coco-256x192,
+# which adds the teacher to this config; the regression baseline
+# td-reg_stemnet-tde_8xb64-300e_coco-256x192 trains it alone.
+_base_ = [
+    '../../_base_/models/topdown_tde_256x192.py',
+    '../../_base_/datasets/coco_topdown.py',
+    '../../_base_/schedules/adam-warmup_300e_step200-260.py',
+]
 
-model = dict(head=dict(with_score=True, with_sigma=True))
+codec = dict(type='RegressionLabel', input_size=_base_.input_size)
+
+model = dict(
+    backbone=dict(type='StemNet'),
+    neck=dict(in_channels=256),
+    head=dict(
+        type='DistilPoseHead',
+        in_channels=192,
+        num_joints=_base_.num_keypoints,
+        with_score=True,
+        with_sigma=True,
+        loss=dict(type='SmoothL1Loss', use_target_weight=True),
+        decoder=codec),
+    # Flipped x is 1 - x with no pixel shift, as in the official code.
+    test_cfg=dict(flip_test=True, shift_coords=False, flip_score_swap=True))
+
+train_pipeline = _base_.student_augmentation + [
+    dict(type='GenerateTarget', encoder=codec),
+    dict(type='PackPoseInputs')
+]
+# The students' batch: 8 GPUs x 32.
+train_dataloader = dict(batch_size=32, dataset=dict(pipeline=train_pipeline))

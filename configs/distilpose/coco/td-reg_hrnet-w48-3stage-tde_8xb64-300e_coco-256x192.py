@@ -1,9 +1,8 @@
-# Regression baseline of DistilPose-L: 3-stage HRNet-W48 + token encoder +
-# regression head, coordinate loss only (official "hr48_3stage_coco_256x192").
-_base_ = [
-    './td-reg_stemnet-tde_8xb64-300e_coco-256x192.py',
-    '../../_base_/backbones/hrnet-w48-3stage.py',
-]
+# Regression baseline of DistilPose-L: the same 3-stage HRNet-W48 + token
+# encoder + regression head with (x, y) outputs only, trained alone with
+# the coordinate loss (official "hr48_3stage_coco_256x192").
+_base_ = ['./distilpose-l_hrnet-w48-3stage_inference_coco-256x192.py']
 
-# The StemNet backbone dict has only `type`, so this merge replaces it.
-model = dict(backbone={{_base_.hrnet_w48_3stage}}, neck=dict(in_channels=48))
+model = dict(head=dict(with_score=False, with_sigma=False))
+
+train_dataloader = dict(batch_size=64)
