@@ -4,7 +4,7 @@ tests (runner-level runs of the real configs at toy size).
 Configs are derived from the CPU-sized ``synthcoco`` configs: 128x96 input,
 a one-layer token encoder, batch 4, no workers. Importing this module also
 registers the test-only hooks, so a config run by a subprocess can use them
-with ``custom_imports=dict(imports=['distilpose', 'engine_utils'])`` and
+with ``custom_imports=dict(imports=[..., 'engine_utils'])`` (:func:`dump`) and
 ``PYTHONPATH`` set to ``tests/``.
 """
 import json
@@ -21,17 +21,17 @@ import torch
 from mmengine.hooks import Hook
 from mmpose.registry import HOOKS
 
-import distilpose  # noqa: F401  (registers the project, safe torch.load)
+import distilpose  # noqa: F401  (registers the project)
 
 TESTS = osp.dirname(osp.abspath(__file__))
 ROOT = osp.dirname(TESTS)
 CONFIGS = {
     'teacher': 'tokenpose/synthcoco/'
-    'tokenpose_stemnet-tiny_1xb32-30e_synthcoco-128x96.py',
+    'tokenpose_stemnet-tiny_1xb32-80e_synthcoco-128x96.py',
     'student': 'distilpose/synthcoco/'
-    'distilpose_stemnet-tiny_1xb32-30e_synthcoco-128x96.py',
+    'distilpose_stemnet-tiny_1xb32-10e_synthcoco-128x96.py',
     'baseline': 'distilpose/synthcoco/'
-    'td-reg_stemnet-tiny-tde_1xb32-30e_synthcoco-128x96.py',
+    'td-reg_stemnet-tiny-tde_1xb32-10e_synthcoco-128x96.py',
 }
 MMPOSE_MIM = osp.join(osp.dirname(mmpose.__file__), '.mim')
 MMPOSE_TRAIN = osp.join(MMPOSE_MIM, 'tools', 'train.py')
@@ -203,8 +203,9 @@ def scalars(work_dir: str, key: str = 'loss') -> list:
 
 
 def dump(cfg, path: str) -> str:
-    cfg.custom_imports = dict(imports=['distilpose', 'engine_utils'],
-                              allow_failed_imports=False)
+    cfg.custom_imports = dict(
+        imports=['distilpose', 'distilpose.compat', 'engine_utils'],
+        allow_failed_imports=False)
     cfg.dump(path)
     return path
 

@@ -8,6 +8,8 @@ import torch
 from engine_utils import (checkpoints, dump, make_data, run, save_teacher,
                           tiny_config, train_cmd)
 
+from distilpose.checkpoint import safe_torch_load
+
 EPOCHS = 3
 
 
@@ -51,9 +53,44 @@ def test_killed_and_resumed_run_ends_bit_identical(toy, tmp_path,
     assert 'resumed epoch: 1' in proc.stdout + proc.stderr
 
     final = f'epoch_{EPOCHS}.pth'
-    whole, resumed = (torch.load(tmp_path / d / final, weights_only=True)
+    whole, resumed = (safe_torch_load(str(tmp_path / d / final))
                       for d in ('whole', 'killed'))
     assert whole['state_dict'].keys() == resumed['state_dict'].keys()
     for key, value in whole['state_dict'].items():
         assert torch.equal(value, resumed['state_dict'][key]), key
     assert whole['meta']['iter'] == resumed['meta']['iter']
+
+
+@pytest.mark.slow
+def test_resume_skips_a_checkpoint_truncated_by_a_kill(toy, tmp_path):
+    """A kill while ``epoch_2.pth`` was written in place (MMEngine's own
+    writer) left it truncated: ``--resume`` warns, resumes from epoch 1
+    and ends with the weights of an uninterrupted run."""
+    data, teacher = toy
+    cfg = tiny_config('student', data, str(tmp_path), max_epochs=EPOCHS,
+                      teacher_ckpt=teacher)
+    config = dump(cfg, str(tmp_path / 'cfg.py'))
+    cfg.custom_hooks.append(dict(type='KillAtIterHook', epoch=3, batch=1))
+    killed_config = dump(cfg, str(tmp_path / 'killed.py'))
+
+    def train(config, work_dir, *extra):
+        return run(train_cmd(config, '--work-dir', str(tmp_path / work_dir),
+                             *extra), cwd=str(tmp_path))
+
+    assert train(config, 'whole').returncode == 0
+    proc = train(killed_config, 'killed')
+    assert proc.returncode == -signal.SIGKILL, proc.stderr[-3000:]
+    newest = tmp_path / 'killed' / 'epoch_2.pth'
+    data = newest.read_bytes()
+    newest.write_bytes(data[:len(data) // 3])
+    proc = train(config, 'killed', '--resume')
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    log = proc.stdout + proc.stderr
+    assert f'--resume skips {newest}' in log
+    assert 'resumed epoch: 1' in log
+
+    final = f'epoch_{EPOCHS}.pth'
+    whole, resumed = (safe_torch_load(str(tmp_path / d / final))
+                      for d in ('whole', 'killed'))
+    for key, value in whole['state_dict'].items():
+        assert torch.equal(value, resumed['state_dict'][key]), key

@@ -28,6 +28,7 @@ from mmengine.registry import init_default_scope
 from mmengine.runner.checkpoint import CheckpointLoader
 from mmpose.registry import MODELS
 
+import distilpose.compat  # noqa: F401  (the configs' opt-in fixes)
 from distilpose.apis import SkippedInputWarning, inference_images
 from distilpose.engine import NoNetworkError, remote_checkpoints
 

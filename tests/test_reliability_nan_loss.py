@@ -7,6 +7,8 @@ import torch
 from engine_utils import one_thread  # noqa: F401  (fixture)
 from engine_utils import build_runner, checkpoints, make_data, tiny_config
 
+from distilpose.checkpoint import safe_torch_load
+
 pytestmark = pytest.mark.usefixtures('one_thread')
 
 
@@ -31,7 +33,6 @@ def test_nan_loss_stops_before_the_broken_weights_are_saved(tmp_path):
     assert checkpoints(work_dir) == ['epoch_1.pth']
     with open(osp.join(work_dir, 'last_checkpoint')) as f:
         assert f.read().strip().endswith('epoch_1.pth')
-    state = torch.load(osp.join(work_dir, 'epoch_1.pth'),
-                       weights_only=True)['state_dict']
+    state = safe_torch_load(osp.join(work_dir, 'epoch_1.pth'))['state_dict']
     assert all(torch.isfinite(v).all() for v in state.values()
                if v.is_floating_point())

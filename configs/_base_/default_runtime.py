@@ -1,19 +1,28 @@
-# MMPose's default runtime, plus the import that registers DistilPose and
-# its reliability hooks (see projects/distilpose/engine/):
+# MMPose's default runtime, plus the imports that register DistilPose and
+# apply its MMEngine fixes (projects/distilpose/compat.py: safe checkpoint
+# loading on every route, atomic checkpoint writes, CPU torchrun), and its
+# reliability hooks (see projects/distilpose/engine/):
 #   KeypointLayoutCheckHook  model, metainfo and annotations agree on the
 #                            keypoints, checked before any work is done
+#   DatasetCheckHook         missing/empty images and wrong keypoint counts
+#                            in the train annotations, refused up front
 #   FiniteLossHook           stop at the first NaN/inf loss, before saving
 #   EpochReseedHook          RNGs reseeded from (seed, epoch, rank) every
 #                            epoch: --resume continues exactly
 #   MeanLossAcrossRanksHook  distributed runs log the mean loss over ranks
+#   ResumeFromReadableCheckpointHook
+#                            --resume skips a truncated newest checkpoint
 _base_ = 'mmpose::_base_/default_runtime.py'
 
-custom_imports = dict(imports=['distilpose'], allow_failed_imports=False)
+custom_imports = dict(
+    imports=['distilpose', 'distilpose.compat'], allow_failed_imports=False)
 
 custom_hooks = [
     dict(type='SyncBuffersHook'),
     dict(type='KeypointLayoutCheckHook'),
+    dict(type='DatasetCheckHook'),
     dict(type='FiniteLossHook'),
     dict(type='EpochReseedHook'),
     dict(type='MeanLossAcrossRanksHook'),
+    dict(type='ResumeFromReadableCheckpointHook'),
 ]

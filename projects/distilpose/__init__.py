@@ -2,11 +2,14 @@
 
 Importing this package registers every DistilPose component (backbones, the
 token-distilling encoder, heads, losses, the distiller and the training hooks)
-into MMPose's registries, so configs only need::
+into MMPose's registries and does nothing else. The fixes to MMEngine and
+torch behaviour (safe checkpoint loading on every route, atomic saving,
+CPU torchrun) are opt-in, in :mod:`distilpose.compat`; the project's
+configs import both::
 
-    custom_imports = dict(imports=['distilpose'], allow_failed_imports=False)
+    custom_imports = dict(imports=['distilpose', 'distilpose.compat'],
+                          allow_failed_imports=False)
 """
-from . import checkpoint  # noqa: F401  (safe resume on torch>=2.6)
 from . import engine, models  # noqa: F401
 from .version import __version__
 

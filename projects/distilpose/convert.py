@@ -7,16 +7,16 @@ keys, maps every key to this project's layout (neck = token encoder, head =
 regression or heatmap MLP), checks the result strictly against a model built
 from the matching config, and writes a checkpoint for that config.
 """
-import os
+import io
 import os.path as osp
 import re
-import tempfile
 from typing import Dict, Optional, Tuple
 
 import torch
 from mmengine.config import Config
 
-from .checkpoint import load_state_dict_strictly, read_state_dict, safe_load
+from .checkpoint import (atomic_write, load_checkpoint_file,
+                         load_state_dict_strictly, read_state_dict)
 from .models.necks import sine_position_embedding
 
 CONFIG_ROOT = osp.join(osp.dirname(__file__), '..', '..', 'configs')
@@ -161,19 +161,10 @@ def build_model_for(config: str):
 
 
 def _atomic_save(obj: dict, dst: str) -> None:
-    """Write to a temporary file beside ``dst``, then rename: no half-written
-    checkpoint is ever left at ``dst``."""
-    dst_dir = osp.dirname(osp.abspath(dst))
-    os.makedirs(dst_dir, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=dst_dir, suffix='.tmp')
-    os.close(fd)
-    try:
-        torch.save(obj, tmp)
-        os.replace(tmp, dst)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
+    """``torch.save`` that never leaves a half-written file at ``dst``."""
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    atomic_write(buffer.getvalue(), dst)
 
 
 def convert_official(src: str,
@@ -208,7 +199,7 @@ def extract_student(src: str, dst: str, config: Optional[str] = None) -> int:
     metainfo). With ``config`` (the student's inference config) the result
     is checked strictly against that model. Returns the number of tensors.
     """
-    ckpt = safe_load(src)
+    ckpt = load_checkpoint_file(src, route='distillation checkpoint')
     state = read_state_dict(src)
     state = {k: v for k, v in state.items() if not k.startswith('teacher.')}
     if state and all(k.startswith('student.') for k in state):

@@ -1,29 +1,27 @@
-"""Let MMEngine's ``--launcher pytorch`` run on machines without CUDA.
+"""MMEngine's ``--launcher pytorch`` on machines without CUDA.
 
 MMEngine 0.10 assumes GPUs when launched by ``torchrun`` (``mim train
 --launcher pytorch``, ``tools/dist_train.sh``): it calls
 ``torch.cuda.set_device`` ("Found no NVIDIA driver"), the configs ask for
 the ``nccl`` backend, and the runner wraps the model in DDP with
-``device_ids=[LOCAL_RANK]``, which DDP refuses for a CPU model. On a
-machine without CUDA, importing ``distilpose`` (:func:`enable`) makes the
-launcher skip the device selection and use ``gloo`` instead of ``nccl``,
-and gives DDP ``device_ids=None`` for CPU models. Nothing changes where
-CUDA is available.
+``device_ids=[LOCAL_RANK]``, which DDP refuses for a CPU model. The two
+functions below are the CPU versions; :mod:`distilpose.compat` installs
+them on machines without CUDA.
 """
-import torch
 import torch.distributed as torch_dist
 from mmengine.dist import utils as dist_utils
 from mmengine.logging import print_log
 from mmengine.model import MMDistributedDataParallel
 
-_INIT_DIST_PYTORCH = dist_utils._init_dist_pytorch
-_DDP_INIT = MMDistributedDataParallel.__init__
+MMENGINE_INIT_DIST_PYTORCH = dist_utils._init_dist_pytorch
+MMENGINE_DDP_INIT = MMDistributedDataParallel.__init__
 
 
-def _init_dist_pytorch(backend, init_backend='torch', **kwargs) -> None:
-    """MMEngine's torchrun set-up without ``torch.cuda.set_device``."""
+def init_dist_pytorch_on_cpu(backend, init_backend='torch', **kwargs):
+    """MMEngine's torchrun set-up without ``torch.cuda.set_device``, and
+    ``gloo`` for ``nccl``."""
     if init_backend != 'torch':
-        return _INIT_DIST_PYTORCH(backend, init_backend, **kwargs)
+        return MMENGINE_INIT_DIST_PYTORCH(backend, init_backend, **kwargs)
     if backend == 'nccl':
         print_log('No CUDA: distributed training uses the gloo backend '
                   'instead of nccl.', logger='current')
@@ -31,21 +29,10 @@ def _init_dist_pytorch(backend, init_backend='torch', **kwargs) -> None:
     torch_dist.init_process_group(backend=backend, **kwargs)
 
 
-def _ddp_init(self, module, *args, **kwargs) -> None:
-    """``MMDistributedDataParallel`` with ``device_ids=None`` for a CPU
-    module, as DDP requires."""
+def ddp_init_for_cpu_modules(self, module, *args, **kwargs) -> None:
+    """``MMDistributedDataParallel.__init__`` with ``device_ids=None`` for
+    a CPU module, as DDP requires."""
     if kwargs.get('device_ids') and all(
             p.device.type == 'cpu' for p in module.parameters()):
         kwargs['device_ids'] = None
-    _DDP_INIT(self, module, *args, **kwargs)
-
-
-def enable() -> None:
-    """Install the CPU fallbacks, only on machines without CUDA."""
-    if torch.cuda.is_available():
-        return
-    dist_utils._init_dist_pytorch = _init_dist_pytorch
-    MMDistributedDataParallel.__init__ = _ddp_init
-
-
-enable()
+    MMENGINE_DDP_INIT(self, module, *args, **kwargs)

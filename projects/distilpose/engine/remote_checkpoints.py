@@ -1,14 +1,14 @@
-"""Fail fast, with instructions, when a checkpoint URL cannot be reached.
+"""Checkpoint URLs: torch's hub cache, and a fast, clear failure offline.
 
 MMEngine downloads ``http(s)://`` checkpoints (``load_from``,
 ``init_cfg=dict(type='Pretrained', checkpoint=<url>)``, the detector of
 ``MMPoseInferencer``) with ``urlopen`` and no timeout: on a cluster node
 without internet access that is an obscure ``URLError`` at best and a hang
-of minutes at worst. Importing ``distilpose`` replaces MMEngine's http
-loader in one place by :func:`load_from_url`, which serves files already in
-torch's hub cache as before and otherwise first probes the host (or the
-configured proxy) with a short timeout, raising :class:`NoNetworkError`
-that says what to do.
+of minutes at worst. :func:`fetch_to_cache` serves files already in torch's
+hub cache and otherwise first probes the host (or the configured proxy)
+with a short timeout, raising :class:`NoNetworkError` that says what to do.
+The safe checkpoint loader (:mod:`distilpose.checkpoint`) reads URLs
+through it; :mod:`distilpose.compat` gives MMEngine that loader.
 """
 import os
 import os.path as osp
@@ -19,12 +19,11 @@ from typing import Optional
 from urllib.parse import urlparse
 
 import torch
-from mmengine.runner import checkpoint as mmengine_checkpoint
+
+from ..checkpoint import HASH_SUFFIX
 
 #: Seconds to wait for a TCP connection to the checkpoint's host.
 PROBE_TIMEOUT_S = float(os.environ.get('DISTILPOSE_NET_TIMEOUT', 5))
-
-_MMENGINE_HTTP_LOADER = mmengine_checkpoint.load_from_http
 
 
 class NoNetworkError(ConnectionError):
@@ -81,32 +80,27 @@ def unreachable(url: str,
     return None
 
 
-def load_from_url(filename, map_location=None, model_dir=None, **kwargs):
-    """MMEngine's http(s) checkpoint loader, after a reachability probe."""
-    local = cached_file(filename, model_dir)
-    if not osp.isfile(local):
-        reason = unreachable(filename)
-        if reason:
-            raise NoNetworkError(
-                f'Cannot download the checkpoint {filename}: {reason}. '
-                'Download it on a machine with network access, then either '
-                f'copy it to {local} (it is used from there) or set the '
-                'config entry that names this URL to the local file (e.g. '
-                '--cfg-options load_from=<file>, or '
-                'model.backbone.init_cfg.checkpoint=<file> for a '
-                'pretrained backbone).')
-    return _MMENGINE_HTTP_LOADER(filename, map_location, model_dir=model_dir,
-                                 **kwargs)
-
-
-def guard_checkpoint_urls() -> None:
-    """Route every MMEngine checkpoint download through
-    :func:`load_from_url`: the ``http(s)://`` scheme, and the module
-    function that the ``torchvision://``, ``open-mmlab://`` and ``mmcls://``
-    loaders call."""
-    mmengine_checkpoint.CheckpointLoader.register_scheme(
-        prefixes=('http://', 'https://'), loader=load_from_url, force=True)
-    mmengine_checkpoint.load_from_http = load_from_url
-
-
-guard_checkpoint_urls()
+def fetch_to_cache(url: str, model_dir: Optional[str] = None) -> str:
+    """The file of ``url`` in torch's hub cache, downloaded there first if
+    it is missing (after a reachability probe; checked against the hash
+    in its name, as ``torch.hub`` does). Returns its path."""
+    local = cached_file(url, model_dir)
+    if osp.isfile(local):
+        return local
+    reason = unreachable(url)
+    if reason:
+        raise NoNetworkError(
+            f'Cannot download the checkpoint {url}: {reason}. '
+            'Download it on a machine with network access, then either '
+            f'copy it to {local} (it is used from there) or set the '
+            'config entry that names this URL to the local file (e.g. '
+            '--cfg-options load_from=<file>, or '
+            'model.backbone.init_cfg.checkpoint=<file> for a '
+            'pretrained backbone).')
+    os.makedirs(osp.dirname(local), exist_ok=True)
+    match = HASH_SUFFIX.search(osp.basename(local))
+    # torch writes to a temporary file and renames it when complete.
+    torch.hub.download_url_to_file(
+        url, local, hash_prefix=match.group(1) if match else None,
+        progress=os.isatty(0))
+    return local

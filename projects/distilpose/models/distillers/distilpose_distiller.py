@@ -37,9 +37,10 @@ class DistilPoseDistiller(TopdownPoseEstimator):
         teacher_cfg (str | dict): Teacher config file or model config dict
             (a ``TopdownPoseEstimator`` with a TDE neck and a
             :class:`TokenPoseHead`).
-        teacher_ckpt (str): Local path of the teacher checkpoint (this
-            project's layout; convert official ones with
-            ``tools/convert_official.py``).
+        teacher_ckpt (str): The teacher checkpoint (this project's
+            layout; convert official ones with
+            ``tools/convert_official.py``): a path, or a URL read from
+            torch's hub cache, loaded with ``weights_only=True``.
         distill_losses (dict): Loss configs keyed by the terms
             ``vis_token``, ``kpt_token``, ``sim_heatmap``, ``score``; any
             subset. ``sim_heatmap`` takes the teacher's heatmap size when

@@ -1,0 +1,164 @@
+"""Fixes to MMEngine and torch behaviour, applied when this module is
+imported; ``import distilpose`` alone changes nothing.
+
+The project's configs opt in through ``configs/_base_/default_runtime.py``::
+
+    custom_imports = dict(imports=['distilpose', 'distilpose.compat'])
+
+Each fix is applied only to the MMEngine versions it was written for
+(0.10.x: :data:`PATCHED_MMENGINE`); on another version it is skipped
+with a warning, so that it cannot silently replace code it does not know.
+:func:`patched_attributes` lists what was replaced.
+"""
+import warnings
+
+import mmengine
+import torch
+from mmengine.fileio.backends import LocalBackend
+from mmengine.logging import HistoryBuffer
+from mmengine.model import is_model_wrapper
+from mmengine.runner import checkpoint as mmengine_ckpt
+from mmengine.utils import digit_version
+
+from . import checkpoint as safe
+from .engine import cpu_distributed
+
+#: MMEngine releases whose internals the fixes below replace.
+PATCHED_MMENGINE = ('0.10.0', '0.11.0')  # [first, end)
+#: The safe loader needs torch.serialization.safe_globals.
+MIN_TORCH_FOR_SAFE_LOADING = '2.5.0'
+
+_ORIGINAL = {}
+
+
+def _mmengine_supported() -> bool:
+    low, high = (digit_version(v) for v in PATCHED_MMENGINE)
+    return low <= digit_version(mmengine.__version__) < high
+
+
+def _replace(owner, name: str, new) -> None:
+    _ORIGINAL[(owner, name)] = getattr(owner, name)
+    setattr(owner, name, new)
+
+
+def patched_attributes() -> list:
+    """(owner, attribute name) of everything this module replaced."""
+    return list(_ORIGINAL)
+
+
+# ---------------------------------------------------------------- loading
+def _load_local(filename, map_location=None):
+    return safe.load_checkpoint_file(filename, map_location,
+                                     route='local checkpoint')
+
+
+def _load_http(filename, map_location=None, model_dir=None, **kwargs):
+    # ``model_dir`` / ``progress`` of MMEngine's signature: the hub cache
+    # and torch's own progress bar are used.
+    return safe.load_checkpoint_file(filename, map_location,
+                                     route='checkpoint URL')
+
+
+def _load_named(filename, map_location=None):
+    return safe.load_checkpoint_file(filename, map_location,
+                                     route=f'{filename.split(":")[0]}:// '
+                                     'checkpoint')
+
+
+def _load_mmcls(filename, map_location=None):
+    return mmengine_ckpt._process_mmcls_checkpoint(
+        _load_named(filename, map_location))
+
+
+def _load_state_dict_with_coverage(module, state_dict, strict=False,
+                                   logger=None):
+    source = safe.last_read_file() or 'the checkpoint'
+    target = module.module if is_model_wrapper(module) else module
+    safe.check_key_coverage(target, state_dict,
+                            source=f'The checkpoint {source}')
+    original = _ORIGINAL[(mmengine_ckpt, 'load_state_dict')]
+    return original(module, state_dict, strict, logger)
+
+
+def _route_checkpoints_through_the_safe_loader() -> None:
+    # MMEngine 0.10 reads checkpoints with plain torch.load, and URLs with
+    # torch.hub.load_state_dict_from_url(weights_only=False): code in a
+    # cached file would run. Every scheme goes to the safe loader instead.
+    loaders = {
+        '': _load_local,
+        ('http://', 'https://'): _load_http,
+        ('modelzoo://', 'torchvision://', 'open-mmlab://', 'openmmlab://'):
+        _load_named,
+        'mmcls://': _load_mmcls,
+    }
+    schemes = mmengine_ckpt.CheckpointLoader._schemes
+    _ORIGINAL[(mmengine_ckpt.CheckpointLoader, '_schemes')] = dict(schemes)
+    for prefixes, loader in loaders.items():
+        mmengine_ckpt.CheckpointLoader.register_scheme(
+            prefixes, loader, force=True)
+    # MMEngine's own torchvision:// and open-mmlab:// loaders call it.
+    _replace(mmengine_ckpt, 'load_from_http', _load_http)
+    # MMEngine only warns about missing keys: random weights went on.
+    _replace(mmengine_ckpt, 'load_state_dict',
+             _load_state_dict_with_coverage)
+
+
+# ----------------------------------------------------------------- saving
+def _history_buffer_state(buffer) -> dict:
+    state = dict(buffer.__dict__)
+    state.pop('statistics_methods', None)
+    return state
+
+
+def _atomic_put(self, obj: bytes, filepath) -> None:
+    safe.atomic_write(obj, str(filepath))
+
+
+def _save_checkpoints_safely() -> None:
+    # HistoryBuffer pickles its statistics functions as getattr() calls,
+    # which weights_only=True refuses: --resume failed on torch >= 2.6.
+    _replace(HistoryBuffer, '__getstate__', _history_buffer_state)
+    # MMEngine writes epoch_N.pth in place: a kill left a truncated file.
+    _replace(LocalBackend, 'put', _atomic_put)
+
+
+# ------------------------------------------------------------ distributed
+def _run_torchrun_on_cpu() -> None:
+    # MMEngine 0.10's torchrun set-up needs CUDA (set_device, nccl, DDP
+    # device_ids); on a CPU-only machine use gloo and device_ids=None.
+    if torch.cuda.is_available():
+        return
+    from mmengine.dist import utils as dist_utils
+    from mmengine.model import MMDistributedDataParallel
+    _replace(dist_utils, '_init_dist_pytorch',
+             cpu_distributed.init_dist_pytorch_on_cpu)
+    _replace(MMDistributedDataParallel, '__init__',
+             cpu_distributed.ddp_init_for_cpu_modules)
+
+
+def apply() -> None:
+    """Apply every fix once (idempotent)."""
+    if _ORIGINAL:
+        return
+    if not _mmengine_supported():
+        warnings.warn(
+            f'distilpose.compat: MMEngine {mmengine.__version__} is outside '
+            f'{PATCHED_MMENGINE[0]} <= version < {PATCHED_MMENGINE[1]}, '
+            'which its fixes were written for; none is applied (safe '
+            'checkpoint loading, atomic saving, CPU torchrun). Check them '
+            'against this version and widen PATCHED_MMENGINE.')
+        return
+    if digit_version(torch.__version__) >= digit_version(
+            MIN_TORCH_FOR_SAFE_LOADING):
+        _route_checkpoints_through_the_safe_loader()
+    else:
+        warnings.warn(
+            f'distilpose.compat: torch {torch.__version__} has no '
+            'torch.serialization.safe_globals: checkpoints are loaded by '
+            f'MMEngine as before. Install torch >= '
+            f'{MIN_TORCH_FOR_SAFE_LOADING} for the safe loader.')
+    _save_checkpoints_safely()
+    _run_torchrun_on_cpu()
+
+
+apply()

@@ -1,0 +1,314 @@
+"""One safe loader on every checkpoint route (issue 12, item 1).
+
+A checkpoint whose pickle runs code (here: creates a marker file) is
+refused on every route, by path, by URL from torch's hub cache and by
+MMEngine's scheme names, for every consumer (MMEngine's loader behind
+``load_from``/``--resume``/``mim test --checkpoint``, ``load_checkpoint``
+behind ``init_model`` and ``MMPoseInferencer``, a ``Pretrained`` init, the
+distiller's teacher); an MMEngine training checkpoint loads through the
+same routes. A checkpoint of another model is an error, not a warning.
+"""
+import hashlib
+import json
+import os
+import os.path as osp
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+from mmengine.logging import MessageHub
+from mmengine.model.weight_init import PretrainedInit
+from mmengine.runner import checkpoint as mmengine_ckpt
+from mmengine.runner import load_checkpoint
+from torch import nn
+
+import distilpose.compat  # noqa: F401  (the configs' opt-in fixes)
+from distilpose.checkpoint import (MIN_KEY_COVERAGE, CheckpointError,
+                                   read_state_dict, safe_torch_load)
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+URL_BASE = 'https://download.example.invalid/models/'  # never contacted
+
+
+class RunsCode:
+    """Unpickled, it calls ``open(marker, 'w')``: the marker file then
+    exists, as any command could have run."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return open, (self.marker, 'w')
+
+
+def tiny_model() -> nn.Module:
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4),
+                         nn.Flatten(), nn.Linear(4, 2))
+
+
+def training_checkpoint(model: nn.Module) -> dict:
+    """What MMEngine's runner saves: meta with numpy values, weights,
+    optimizer state and the message hub's ``HistoryBuffer`` objects."""
+    optimizer = torch.optim.Adam(model.parameters())
+    model(torch.ones(2, 3, 3, 3)).sum().backward()
+    optimizer.step()
+    hub = MessageHub.get_instance(f'safety_{id(model)}')
+    hub.update_scalar('train/loss', 0.5)
+    hub.update_info('epoch', np.int64(3))
+    meta = dict(epoch=3, iter=30, dataset_meta=dict(
+        sigmas=np.array([0.026, 0.025], np.float32), num_keypoints=2))
+    return dict(meta=meta, state_dict=model.state_dict(),
+                optimizer=optimizer.state_dict(),
+                message_hub=hub.state_dict())
+
+
+def with_hash_name(path, stem: str) -> str:
+    """OpenMMLab's name for ``path``: ``stem-<first 8 hex of sha256>.pth``."""
+    with open(path, 'rb') as f:
+        digest = hashlib.sha256(f.read()).hexdigest()
+    return f'{stem}-{digest[:8]}.pth'
+
+
+@pytest.fixture
+def marker(tmp_path):
+    return tmp_path / 'code_ran'
+
+
+@pytest.fixture
+def files(tmp_path, marker):
+    """{'legit': path, 'malicious': path}."""
+    legit = tmp_path / 'legit.pth'
+    torch.save(training_checkpoint(tiny_model()), legit)
+    malicious = tmp_path / 'malicious.pth'
+    torch.save(dict(state_dict=tiny_model().state_dict(),
+                    meta=RunsCode(marker)), malicious)
+    return dict(legit=str(legit), malicious=str(malicious))
+
+
+@pytest.fixture
+def hub(tmp_path, monkeypatch):
+    """An empty torch hub cache under a temporary ``TORCH_HOME``."""
+    monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'torch_home'))
+    monkeypatch.setattr(torch.hub, '_hub_dir', None)
+    cache = tmp_path / 'torch_home' / 'hub' / 'checkpoints'
+    cache.mkdir(parents=True)
+    return cache
+
+
+def as_route(route: str, path: str, hub, tmp_path, monkeypatch) -> str:
+    """The name under which ``route`` reaches ``path``."""
+    if route == 'path':
+        return path
+    name = with_hash_name(path, 'tiny')
+    shutil.copy(path, hub / name)
+    url = URL_BASE + name
+    if route == 'url':
+        return url
+    if route == 'open-mmlab':
+        home = tmp_path / 'mmengine_home'
+        home.mkdir(exist_ok=True)
+        (home / 'open_mmlab.json').write_text(json.dumps({'tiny': url}))
+        monkeypatch.setenv('MMENGINE_HOME', str(home))
+        return 'open-mmlab://tiny'
+    assert route == 'torchvision'
+    monkeypatch.setattr(mmengine_ckpt, 'get_torchvision_models',
+                        lambda: {'tiny': url})
+    return 'torchvision://tiny'
+
+
+def consume(consumer: str, name: str):
+    """Load ``name`` the way ``consumer`` does; returns a state dict."""
+    if consumer == 'mmengine_loader':  # load_from, --resume, --checkpoint
+        return mmengine_ckpt._load_checkpoint(name, 'cpu')['state_dict']
+    model = tiny_model()
+    if consumer == 'load_checkpoint':  # init_model, MMPoseInferencer
+        load_checkpoint(model, name, map_location='cpu')
+    elif consumer == 'pretrained_init':
+        PretrainedInit(checkpoint=name, map_location='cpu')(model)
+    else:
+        assert consumer == 'teacher'
+        return read_state_dict(name, role='teacher')
+    return model.state_dict()
+
+
+ROUTES = ['path', 'url', 'open-mmlab', 'torchvision']
+CONSUMERS = ['mmengine_loader', 'load_checkpoint', 'pretrained_init',
+             'teacher']
+
+
+def test_the_malicious_file_runs_code_when_loaded_unsafely(files, marker):
+    """The control: without weights_only the test file does run code."""
+    torch.load(files['malicious'], weights_only=False)
+    assert marker.exists()
+
+
+@pytest.mark.parametrize('consumer', CONSUMERS)
+@pytest.mark.parametrize('route', ROUTES)
+def test_code_in_a_checkpoint_never_runs(files, marker, hub, tmp_path,
+                                         monkeypatch, route, consumer):
+    name = as_route(route, files['malicious'], hub, tmp_path, monkeypatch)
+    with pytest.raises(CheckpointError) as err:
+        consume(consumer, name)
+    message = str(err.value)
+    assert not marker.exists()
+    assert 'loading it could run code' in message
+    assert 'builtins.open' in message or 'io.open' in message
+    assert 'tools/make_checkpoint_safe.py' in message
+    assert 'weights_only=False' not in message
+    local = files['malicious'] if route == 'path' else str(
+        hub / with_hash_name(files['malicious'], 'tiny'))
+    assert local in message
+
+
+@pytest.mark.parametrize('consumer', CONSUMERS)
+@pytest.mark.parametrize('route', ROUTES)
+def test_a_training_checkpoint_loads_on_every_route(files, hub, tmp_path,
+                                                    monkeypatch, route,
+                                                    consumer):
+    name = as_route(route, files['legit'], hub, tmp_path, monkeypatch)
+    state = consume(consumer, name)
+    expected = torch.load(files['legit'], weights_only=False)['state_dict']
+    assert state.keys() == expected.keys()
+    for key, value in expected.items():
+        assert torch.equal(state[key], value), key
+
+
+def test_the_whole_training_state_survives(files):
+    ckpt = safe_torch_load(files['legit'])
+    buffer = ckpt['message_hub']['log_scalars']['train/loss']
+    assert buffer.current() == 0.5 and buffer.mean() == 0.5
+    assert ckpt['optimizer']['state'][0]['step'] == 1
+    assert ckpt['meta']['dataset_meta']['sigmas'].dtype == np.float32
+
+
+def test_a_file_that_does_not_match_its_hash_is_refused(files, hub):
+    name = 'tiny-0123abcd.pth'
+    shutil.copy(files['legit'], hub / name)
+    with pytest.raises(CheckpointError, match='does not match the hash in '
+                       'its name .0123abcd'):
+        mmengine_ckpt._load_checkpoint(URL_BASE + name, 'cpu')
+
+
+@pytest.mark.parametrize('content', [b'', b'not a checkpoint\n'])
+def test_not_a_checkpoint_is_named(tmp_path, content):
+    path = tmp_path / 'weights.pth'
+    path.write_bytes(content)
+    with pytest.raises(CheckpointError) as err:
+        load_checkpoint(tiny_model(), str(path))
+    assert str(path) in str(err.value)
+    assert 'local checkpoint' in str(err.value)
+
+
+def test_a_truncated_checkpoint_is_named(files, tmp_path):
+    data = open(files['legit'], 'rb').read()
+    path = tmp_path / 'epoch_2.pth'
+    path.write_bytes(data[:len(data) // 2])
+    with pytest.raises(CheckpointError, match='truncated or corrupt'):
+        mmengine_ckpt._load_checkpoint(str(path), 'cpu')
+
+
+# ------------------------------------------------------------ key coverage
+def test_a_checkpoint_of_another_model_is_an_error(tmp_path):
+    other = nn.Sequential(nn.Linear(8, 8), nn.ReLU(), nn.Linear(8, 3))
+    path = tmp_path / 'other.pth'
+    torch.save(dict(state_dict=other.state_dict()), path)
+    with pytest.raises(CheckpointError) as err:
+        load_checkpoint(tiny_model(), str(path), map_location='cpu')
+    message = str(err.value)
+    assert str(path) in message
+    # 0.weight and 0.bias exist in both, with other shapes
+    assert 'matches 0 of the 8 keys of Sequential' in message
+    assert f'at least {MIN_KEY_COVERAGE:.0%} are needed' in message
+    assert 'missing (8): ' in message and '1.running_mean (1)' in message
+    assert 'unexpected (2): ' in message and '2.weight (1)' in message
+
+
+def test_a_partial_checkpoint_above_the_threshold_loads(tmp_path):
+    model = tiny_model()
+    state = {k: v for k, v in model.state_dict().items()
+             if not k.startswith('3.')}  # all but the last layer
+    path = tmp_path / 'backbone.pth'
+    torch.save(dict(state_dict=state), path)
+    fresh = nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4),
+                          nn.Flatten(), nn.Linear(4, 2))
+    load_checkpoint(fresh, str(path), map_location='cpu')
+    assert torch.equal(fresh[0].weight, model[0].weight)
+
+
+# ------------------------------------------------------------------ import
+_SNAPSHOT = r'''
+import json, sys, types
+import mmpose.models, mmpose.datasets, mmpose.evaluation, mmpose.apis
+import mmengine.runner, mmengine.model, mmengine.dist, mmengine.fileio
+import torch
+
+def snapshot():
+    """Every attribute of every loaded mmengine/torch module and of the
+    classes defined there, by identity."""
+    objects = {}
+    for name, module in list(sys.modules.items()):
+        if not name.split('.')[0] in ('mmengine', 'torch') or module is None:
+            continue
+        for attr, value in list(vars(module).items()):
+            objects[f'{name}.{attr}'] = value
+            if isinstance(value, type) and value.__module__ == name:
+                for cattr, cvalue in list(vars(value).items()):
+                    objects[f'{name}.{attr}.{cattr}'] = cvalue
+    return objects
+
+def changed(before):
+    after = snapshot()
+    return sorted(k for k, v in before.items()
+                  if k in after and after[k] is not v)
+
+safe_globals = list(torch.serialization.get_safe_globals())
+before = snapshot()
+import distilpose
+after_package = changed(before)
+package_globals = list(torch.serialization.get_safe_globals())
+import distilpose.compat
+print(json.dumps(dict(
+    package=after_package, compat=changed(before),
+    globals_unchanged=safe_globals == package_globals ==
+    list(torch.serialization.get_safe_globals()),
+    reported=sorted(f'{o.__module__}.{getattr(o, "__qualname__", "")}.{a}'
+                    if isinstance(o, type) else f'{o.__name__}.{a}'
+                    for o, a in distilpose.compat.patched_attributes()))))
+'''
+
+
+def test_import_distilpose_patches_nothing_and_compat_opts_in():
+    env = dict(os.environ, PYTHONPATH=osp.join(ROOT, 'projects'))
+    proc = subprocess.run([sys.executable, '-c', _SNAPSHOT], env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert result['package'] == []
+    assert result['globals_unchanged']
+    expected = {
+        'mmengine.runner.checkpoint.load_from_http',
+        'mmengine.runner.checkpoint.load_state_dict',
+        'mmengine.runner.checkpoint.CheckpointLoader._schemes',
+        'mmengine.logging.history_buffer.HistoryBuffer.__getstate__',
+        'mmengine.fileio.backends.local_backend.LocalBackend.put',
+    }
+    if not torch.cuda.is_available():
+        expected |= {
+            'mmengine.dist.utils._init_dist_pytorch',
+            'mmengine.model.wrappers.distributed.'
+            'MMDistributedDataParallel.__init__',
+        }
+    assert set(result['compat']) == expected
+    assert set(result['reported']) == expected
+
+
+def test_every_config_opts_in_through_the_runtime_base():
+    from mmengine.config import Config
+    cfg = Config.fromfile(osp.join(ROOT, 'configs', '_base_',
+                                   'default_runtime.py'))
+    assert cfg.custom_imports['imports'] == ['distilpose',
+                                             'distilpose.compat']
