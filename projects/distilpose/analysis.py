@@ -1,35 +1,40 @@
 """Size and compute of a top-down model, and the host it runs on: what the
-demo's report and ``tools/benchmark.py`` both print."""
+demo's report and ``tools/benchmark.py`` both print.
+
+Only torch and MMEngine's counters: counting FLOPs needs no ONNX.
+"""
 import os
 import platform
 
 import torch
 from mmengine.analysis import FlopAnalyzer, parameter_count
 
-from .deploy import TopdownNetwork
-
 
 def model_complexity(model: torch.nn.Module, input_shape) -> dict:
     """Params (M); GFLOPs as MMEngine counts the model as built (fused
     attention is invisible to it); and true GMACs, counted with every
     ``fused_attn`` switched off so the attention matmuls are seen.
-    ``input_shape`` is (3, H, W)."""
-    net = TopdownNetwork(model).eval()
+    ``input_shape`` is (3, H, W). The model is put in eval mode."""
+    model.eval()
     x = torch.zeros(1, *input_shape)
 
     def count() -> float:
-        analyzer = FlopAnalyzer(net, (x, ))
+        analyzer = FlopAnalyzer(model, (x, ))
         analyzer.unsupported_ops_warnings(False)
         analyzer.uncalled_modules_warnings(False)
         return analyzer.total() / 1e9
 
     fused = [m for m in model.modules() if getattr(m, 'fused_attn', False)]
-    mmengine_gflops = count()
-    for m in fused:
-        m.fused_attn = False
+    # Trace images -> head outputs (backbone, neck, head: the deployed
+    # network), as MMPose's get_flops.py does, for the time of the count.
+    model.forward = model._forward
     try:
+        mmengine_gflops = count()
+        for m in fused:
+            m.fused_attn = False
         true_gmacs = count()
     finally:
+        del model.forward
         for m in fused:
             m.fused_attn = True
     return dict(
