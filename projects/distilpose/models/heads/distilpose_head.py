@@ -6,6 +6,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmpose.evaluation.functional import keypoint_pck_accuracy
 from mmpose.models.heads.base_head import BaseHead
+from mmpose.models.utils.tta import flip_coordinates
 from mmpose.registry import KEYPOINT_CODECS, MODELS
 from mmpose.utils.tensor_utils import to_numpy
 from mmpose.utils.typing import ConfigType, OptSampleList, Predictions
@@ -101,19 +102,22 @@ class DistilPoseHead(BaseHead):
                   flip_score_swap: bool = True) -> Tensor:
         """Map outputs of a horizontally flipped image back to the original.
 
-        Mirrored joints are swapped and x -> 1 - x (minus one input pixel if
-        ``shift_coords``). With ``flip_score_swap=False`` the score channel
-        keeps the flipped image's joint order, as the official code does.
+        MMPose's ``flip_coordinates`` swaps mirrored joints (every channel)
+        and maps x -> 1 - x (minus one input pixel if ``shift_coords``).
+        With ``flip_score_swap=False`` the score channel keeps the flipped
+        image's joint order, as the official code does.
         """
         if len(flip_indices) != outputs.shape[1]:
             raise ValueError(
                 f'flip_indices has {len(flip_indices)} entries but the model '
                 f'predicts {outputs.shape[1]} keypoints: the dataset '
                 'metainfo does not fit this model.')
-        flipped = outputs[:, list(flip_indices)].clone()
-        flipped[..., 0] = 1. - flipped[..., 0]
-        if shift_coords:
-            flipped[..., 0] -= 1. / input_size[0]
+        # flip_coordinates writes x in place: give it a copy.
+        flipped = flip_coordinates(
+            outputs.clone(),
+            flip_indices=list(flip_indices),
+            shift_coords=shift_coords,
+            input_size=input_size)
         if self.with_score and not flip_score_swap:
             flipped[..., 2] = outputs[..., 2]
         return flipped
