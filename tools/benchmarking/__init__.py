@@ -1,0 +1,10 @@
+"""The pieces of ``tools/benchmark.py``, one job each.
+
+- ``models``: which models are timed and how they are built;
+- ``timing``: contention-aware timing in interleaved rounds;
+- ``inference``: the timed calls (PyTorch eager, ONNX Runtime) and the
+  machine's FLOP bound;
+- ``memory``: peak resident memory, one child process per case;
+- ``training``: a distillation step against a student-alone step;
+- ``report``: the Markdown tables and the plot.
+"""
