@@ -123,7 +123,8 @@ class ScoreDistilLoss(nn.Module):
     The location is rounded to the teacher's grid with indices scaled by
     ``(w - 1, h - 1)`` (as the official code does, while the simulated
     heatmaps scale by ``(w, h)``); no gradient reaches the coordinates. The
-    target is 0 where the prediction lies outside ``[0, 1]^2``.
+    target is 0 where the prediction lies outside ``[0, 1]^2`` and NaN
+    where it is not finite.
     """
 
     def __init__(self, loss_weight: float = 0.01):
@@ -136,13 +137,19 @@ class ScoreDistilLoss(nn.Module):
         [N, K, 1]."""
         n, k, h, w = teacher_heatmaps.shape
         coords = coords.detach()
+        finite = torch.isfinite(coords).all(-1)
         inside = ((coords >= 0) & (coords <= 1)).all(-1)
         scale = coords.new_tensor([w - 1, h - 1])
-        ij = (coords.clamp(0, 1) * scale).round().long()
+        # NaN survives clamp and becomes INT64_MIN as an index: look up
+        # (0, 0) instead and give those joints a NaN target, so that the
+        # loss is non-finite and FiniteLossHook names it.
+        safe_coords = torch.where(finite.unsqueeze(-1), coords, 0)
+        ij = (safe_coords.clamp(0, 1) * scale).round().long()
         flat_idx = ij[..., 1] * w + ij[..., 0]
         values = teacher_heatmaps.detach().flatten(2).gather(
             2, flat_idx.unsqueeze(-1))
-        return values * inside.unsqueeze(-1).to(values.dtype)
+        values = values * inside.unsqueeze(-1).to(values.dtype)
+        return values.masked_fill(~finite.unsqueeze(-1), float('nan'))
 
     def forward(self, score: Tensor, coords: Tensor, teacher_heatmaps: Tensor,
                 weights: Tensor) -> Tensor:
