@@ -9,8 +9,10 @@ metadata; the network runs on ONNX Runtime.
 """
 import argparse
 
-import cv2
 import numpy as np
+from mmengine.structures import InstanceData
+from mmpose.structures import PoseDataSample
+from mmpose.visualization import PoseLocalVisualizer
 
 from distilpose.deploy import OnnxPoseEstimator
 
@@ -36,18 +38,27 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def draw(img, keypoints, scores, links, thr):
-    """Skeleton links and keypoints with score >= thr, on a copy."""
-    out = img.copy()
-    for kpts, kpt_scores in zip(keypoints, scores):
-        pts = [tuple(int(round(v)) for v in p) for p in kpts]
-        for a, b in links:
-            if min(kpt_scores[a], kpt_scores[b]) >= thr:
-                cv2.line(out, pts[a], pts[b], (0, 200, 255), 2, cv2.LINE_AA)
-        for p, s in zip(pts, kpt_scores):
-            if s >= thr:
-                cv2.circle(out, p, 3, (0, 255, 0), -1, cv2.LINE_AA)
-    return out
+def draw(img, keypoints, scores, links, thr, out_file):
+    """Skeleton links and keypoints with score >= thr, drawn by MMPose's
+    visualizer onto a copy of the BGR image and saved to ``out_file``."""
+    visualizer = PoseLocalVisualizer(line_width=2)
+    # One colour for all keypoints and one for all links: the file stores
+    # the skeleton, not the dataset's palette.
+    visualizer.set_dataset_meta(
+        dict(
+            skeleton_links=links,
+            keypoint_colors=[(0, 255, 0)] * keypoints.shape[1],
+            skeleton_link_colors=[(51, 153, 255)] * len(links)))
+    sample = PoseDataSample(
+        pred_instances=InstanceData(
+            keypoints=keypoints, keypoint_scores=scores))
+    visualizer.add_datasample(
+        'pose',
+        np.ascontiguousarray(img[..., ::-1]),  # the visualizer takes RGB
+        sample,
+        draw_gt=False,
+        kpt_thr=thr,
+        out_file=out_file)
 
 
 def main(argv=None):
@@ -64,10 +75,8 @@ def main(argv=None):
         for name, (x, y), s in zip(names, kpts, kpt_scores):
             print(f'  {name:>16s}  x={x:8.2f}  y={y:8.2f}  score={s:.3f}')
     if args.draw:
-        cv2.imwrite(
-            args.draw,
-            draw(img, keypoints, scores, estimator.skeleton_links,
-                 args.score_thr))
+        draw(img, keypoints, scores, estimator.skeleton_links,
+             args.score_thr, args.draw)
         print(f'drawing saved to {args.draw}')
 
 
