@@ -27,7 +27,7 @@ TESTS = osp.dirname(osp.abspath(__file__))
 ROOT = osp.dirname(TESTS)
 CONFIGS = {
     'teacher': 'tokenpose/synthcoco/'
-    'tokenpose_stemnet-tiny_1xb32-80e_synthcoco-128x96.py',
+    'tokenpose_stemnet-tiny_1xb32-40e_synthcoco-128x96.py',
     'student': 'distilpose/synthcoco/'
     'distilpose_stemnet-tiny_1xb32-10e_synthcoco-128x96.py',
     'baseline': 'distilpose/synthcoco/'

@@ -79,3 +79,19 @@ def test_tokenpose_head_shapes_and_hidden_rule():
     assert head.mlp[1].out_features == 384  # 48 * 64 / 8
     small = TokenPoseHead(out_channels=5, heatmap_size=(12, 16))
     assert len(small.mlp) == 2  # 192 > 0.5 * 24: LN + Linear only
+
+
+@pytest.mark.parametrize('hidden_dims', [0, 64])
+def test_tokenpose_head_zero_init_last(hidden_dims):
+    kw = dict(in_channels=32, out_channels=5, heatmap_size=(8, 16),
+              hidden_dims=hidden_dims)
+    tokens = (torch.randn(2, 5, 32), None)
+    default = TokenPoseHead(**kw)
+    default.init_weights()
+    assert default(tokens).abs().max() > 0
+    head = TokenPoseHead(zero_init_last=True, **kw)
+    head.init_weights()
+    assert head.mlp[-1].weight.abs().max() == 0
+    assert head(tokens).abs().max() == 0
+    if hidden_dims:  # only the last layer starts at zero
+        assert head.mlp[1].weight.std() > 0.01

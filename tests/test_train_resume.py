@@ -15,7 +15,7 @@ from distilpose.datasets.synthetic_coco import generate_dataset
 pytestmark = pytest.mark.slow
 
 TEACHER = ('tokenpose/synthcoco/'
-           'tokenpose_stemnet-tiny_1xb32-80e_synthcoco-128x96.py')
+           'tokenpose_stemnet-tiny_1xb32-40e_synthcoco-128x96.py')
 STUDENT = ('distilpose/synthcoco/'
            'distilpose_stemnet-tiny_1xb32-10e_synthcoco-128x96.py')
 BATCH, TRAIN_IMAGES = 4, 8

@@ -1,16 +1,19 @@
 """The DistilPose story on generated data, end to end, on a CPU.
 
     python tools/demo.py [--out results/demo] [--epochs N] [--seed S]
-                         [--teacher-epochs N] [--train-images N] ...
+                         [--train-teacher [--teacher-epochs N]] ...
 
 1. generate a COCO-format dataset of synthetic people (data/synthcoco);
-2. train the TokenPose teacher            (mim train mmpose <teacher cfg>);
-3. train the DistilPose student from it   (mim train mmpose <distill cfg>);
-4. train the regression baseline, same budget (mim train mmpose <cfg>);
-5. evaluate the three with CocoMetric     (mim test mmpose <cfg>);
+2. take the shipped TokenPose teacher (model_zoo/synthcoco/, its sha256
+   checked against configs/tokenpose/synthcoco/metafile.yml), or with
+   ``--train-teacher`` re-create it (mim train mmpose <teacher cfg>);
+3. distil the DistilPose student from it  (mim train mmpose <distill cfg>);
+4. train the regression baseline: same network, data, seed and budget;
+5. evaluate the three with CocoMetric, PCK@0.2 and EPE (mim test mmpose);
 6. run MMPoseInferencer with the student on generated images and on a real
    photograph shipped with matplotlib, saving the drawn poses;
-7. write results.md (AP, AR, params, GFLOPs, latency) and plots.
+7. write results.md (AP, AR, params, GFLOPs, latency) and the learning
+   curves of the three models.
 
 Every step is an ordinary MMPose command, printed before it runs, so each can
 be re-run alone. Training steps whose checkpoint already exists are skipped
@@ -26,21 +29,22 @@ import subprocess
 import sys
 import time
 
+import demo_helpers as helpers
+
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CFG = osp.join(ROOT, 'configs')
+TEACHER_CFG = ('tokenpose/synthcoco/'
+               'tokenpose_stemnet-tiny_1xb32-40e_synthcoco-128x96.py')
+STUDENT_INFER_CFG = ('distilpose/synthcoco/'
+                     'distilpose_stemnet-tiny_inference_synthcoco-128x96.py')
+# name: (title, training config, test config)
 MODELS = {
-    'teacher': ('TokenPose teacher',
-                'tokenpose/synthcoco/'
-                'tokenpose_stemnet-tiny_1xb32-30e_synthcoco-128x96.py',
-                None),
-    'student': ('DistilPose student',
-                'distilpose/synthcoco/'
-                'distilpose_stemnet-tiny_1xb32-30e_synthcoco-128x96.py',
-                'distilpose/synthcoco/'
-                'distilpose_stemnet-tiny_inference_synthcoco-128x96.py'),
-    'baseline': ('regression baseline',
-                 'distilpose/synthcoco/'
-                 'td-reg_stemnet-tiny-tde_1xb32-30e_synthcoco-128x96.py',
+    'teacher': ('TokenPose teacher', TEACHER_CFG, TEACHER_CFG),
+    'student': ('DistilPose student', 'distilpose/synthcoco/'
+                'distilpose_stemnet-tiny_1xb32-10e_synthcoco-128x96.py',
+                STUDENT_INFER_CFG),
+    'baseline': ('regression baseline', 'distilpose/synthcoco/'
+                 'td-reg_stemnet-tiny-tde_1xb32-10e_synthcoco-128x96.py',
                  None),
 }
 
@@ -75,34 +79,40 @@ def data_options(data_root: str) -> list:
     ]
 
 
-def schedule_options(epochs: int, seed: int, batch_size: int) -> list:
-    return [
-        f'train_dataloader.batch_size={batch_size}',
-        f'train_cfg.max_epochs={epochs}', f'train_cfg.val_interval={epochs}',
-        f'param_scheduler.1.end={epochs}',
-        f'default_hooks.checkpoint.interval={epochs}',
-        f'randomness.seed={seed}'
-    ]
+def schedule_options(epochs, args) -> list:
+    """Options that differ from the config only when asked for."""
+    opts = [f'randomness.seed={args.seed}']
+    if args.batch_size:
+        opts.append(f'train_dataloader.batch_size={args.batch_size}')
+    if epochs:
+        opts += [
+            f'train_cfg.max_epochs={epochs}', f'param_scheduler.1.end={epochs}',
+            f'default_hooks.checkpoint.interval={epochs}'
+        ]
+    return opts
 
 
-def train(name, args, extra=()) -> str:
+def train(name, args, epochs=None, extra=()) -> str:
+    """``mim train`` of one model; returns its last checkpoint."""
     cfg = osp.join(CFG, MODELS[name][1])
     work_dir = osp.join(args.work_dir, name)
-    epochs = args.teacher_epochs if name == 'teacher' else args.epochs
-    ckpt = osp.join(work_dir, f'epoch_{epochs}.pth')
-    if osp.isfile(ckpt):
-        log(f'{MODELS[name][0]}: {ckpt} exists, not retraining')
-        return ckpt
+    last = osp.join(work_dir, 'last_checkpoint')
+    if osp.isfile(last):
+        with open(last) as f:
+            ckpt = f.read().strip()
+        if osp.isfile(ckpt):
+            log(f'{MODELS[name][0]}: {ckpt} exists, not retraining')
+            return ckpt
     os.makedirs(work_dir, exist_ok=True)
-    log(f'training the {MODELS[name][0]} ({epochs} epochs)')
+    log(f'training the {MODELS[name][0]}')
     start = time.time()
     run(mim('train', 'mmpose', cfg, '--work-dir', work_dir, '--cfg-options',
-            *data_options(args.data),
-            *schedule_options(epochs, args.seed, args.batch_size),
+            *data_options(args.data), *schedule_options(epochs, args),
             *extra),
         osp.join(work_dir, 'train.log'))
     log(f'{MODELS[name][0]} trained in {time.time() - start:.0f} s')
-    return ckpt
+    with open(last) as f:
+        return f.read().strip()
 
 
 def test(name, ckpt, args) -> dict:
@@ -118,57 +128,92 @@ def test(name, ckpt, args) -> dict:
         return json.load(f)
 
 
+def teacher_weights(args) -> str:
+    """The shipped teacher (sha256 checked), or a re-trained one."""
+    shipped = helpers.zoo_entry(osp.join(CFG, TEACHER_CFG))
+    if not args.train_teacher:
+        helpers.check_sha256(shipped['file'], shipped['sha256'])
+        log(f'teacher: {osp.relpath(shipped["file"], ROOT)} '
+            f'(sha256 {shipped["sha256"][:12]}... as in the metafile)')
+        return shipped['file']
+    ckpt = train('teacher', args, epochs=args.teacher_epochs)
+    sha = helpers.publish(ckpt, shipped['file'])
+    same = 'the same file as' if sha == shipped['sha256'] else 'differs from'
+    log(f'teacher re-created: {shipped["file"]} (sha256 {sha}); it {same} '
+        'the one the metafile names')
+    return shipped['file']
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--out', default=osp.join(ROOT, 'results', 'demo'))
     parser.add_argument('--work-dir',
                         default=osp.join(ROOT, 'work_dirs', 'demo'))
     parser.add_argument('--data', default=osp.join(ROOT, 'data', 'synthcoco'))
-    parser.add_argument('--epochs', type=int, default=6,
-                        help='epochs of the student and of the baseline')
-    parser.add_argument('--teacher-epochs', type=int, default=8)
+    parser.add_argument(
+        '--epochs', type=int, default=None,
+        help="epochs of the student and of the baseline (default: their "
+        "configs')")
+    parser.add_argument(
+        '--train-teacher', action='store_true',
+        help='train the teacher and overwrite the shipped checkpoint '
+        '(model_zoo/synthcoco/) instead of using it')
+    parser.add_argument(
+        '--teacher-epochs', type=int, default=None,
+        help="with --train-teacher (default: the teacher config's)")
     parser.add_argument('--train-images', type=int, default=2000)
     parser.add_argument('--val-images', type=int, default=200)
-    parser.add_argument('--batch-size', type=int, default=32,
-                        help='training batch of all three models')
+    parser.add_argument('--data-seed', type=int, default=0,
+                        help='seed of the generated dataset')
+    parser.add_argument('--batch-size', type=int, default=None,
+                        help="training batch (default: the configs' 32)")
     parser.add_argument('--latency-rounds', type=int, default=20,
                         help='interleaved timing rounds per model')
-    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--seed', type=int, default=0,
+                        help='training seed of the student and baseline')
     args = parser.parse_args()
+    if args.teacher_epochs and not args.train_teacher:
+        parser.error('--teacher-epochs needs --train-teacher')
     args.out, args.work_dir, args.data = map(
         osp.abspath, (args.out, args.work_dir, args.data))
     os.makedirs(args.out, exist_ok=True)
     start = time.time()
 
     from distilpose.analysis import machine_name
-    from distilpose.demo import (draw_inference, ensure_dataset,
-                                 model_profiles, write_report)
 
-    ensure_dataset(args.data, args.train_images, args.val_images, args.seed)
-    ckpts = dict(teacher=train('teacher', args))
-    ckpts['student'] = train('student', args,
-                             [f'model.teacher_ckpt={ckpts["teacher"]}'])
-    ckpts['baseline'] = train('baseline', args)
+    helpers.ensure_dataset(args.data, args.train_images, args.val_images,
+                           args.data_seed)
+    ckpts = dict(teacher=teacher_weights(args))
+    times = {}
+    for name, extra in (('student',
+                         [f'model.teacher_ckpt={ckpts["teacher"]}']),
+                        ('baseline', [])):
+        t0 = time.time()
+        ckpts[name] = train(name, args, epochs=args.epochs, extra=extra)
+        times[name] = time.time() - t0
 
     rows = []
     for name, (title, _, _) in MODELS.items():
         log(f'evaluating the {title}')
-        rows.append(dict(name=name, title=title,
+        rows.append(dict(name=name, title=title, train_s=times.get(name),
                          metrics=test(name, ckpts[name], args)))
     log('measuring size and speed')
-    profiles = model_profiles(
-        [osp.join(CFG, infer_cfg or train_cfg)
-         for _, train_cfg, infer_cfg in MODELS.values()],
+    profiles = helpers.model_profiles(
+        [osp.join(CFG, test_cfg or train_cfg)
+         for _, train_cfg, test_cfg in MODELS.values()],
         rounds=args.latency_rounds)
     for row, profile in zip(rows, profiles):
         row.update(profile)
 
     log('inference with MMPoseInferencer (student)')
-    pictures = draw_inference(
-        osp.join(CFG, MODELS['student'][2]), ckpts['student'], args.data,
+    pictures = helpers.draw_inference(
+        osp.join(CFG, STUDENT_INFER_CFG), ckpts['student'], args.data,
         args.out)
-    report = write_report(rows, args, pictures, machine=machine_name(),
-                          seconds=time.time() - start)
+    teacher_log = (None if args.train_teacher else
+                   helpers.zoo_entry(osp.join(CFG, TEACHER_CFG))['log'])
+    report = helpers.write_report(
+        rows, args, pictures, machine=machine_name(),
+        seconds=time.time() - start, teacher_log=teacher_log)
     log(f'done in {time.time() - start:.0f} s: {report}')
 
 

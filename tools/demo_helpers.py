@@ -1,17 +1,56 @@
-"""Building blocks of ``tools/demo.py``: data, profiling, pictures, report.
+"""Building blocks of ``tools/demo.py``: data, shipped weights, profiling,
+pictures, report.
 
 The demo chains MMPose's own commands; this module holds what is not one of
-them: the generated dataset (made once per set of arguments), a model's
-size and speed, inference pictures, and the results page with its plots.
+them: the generated dataset (made once per set of arguments), the model-zoo
+entries of the shipped weights, a model's size and speed, inference
+pictures, and the results page with its learning curves.
 """
 import glob
 import json
 import os.path as osp
 import statistics
 import time
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 import numpy as np
+import yaml
+from publish_model import publish, sha256sum  # noqa: F401 (re-exported)
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+
+
+def zoo_entry(config: str) -> dict:
+    """The shipped weights of ``config``: file, sha256 and training log, as
+    the ``metafile.yml`` beside the config names them."""
+    metafile = osp.join(osp.dirname(config), 'metafile.yml')
+    with open(metafile) as f:
+        models = yaml.safe_load(f)['Models']
+    rel = osp.relpath(config, ROOT)
+    for model in models:
+        if model['Config'] == rel:
+            meta = model['Metadata']
+            return dict(
+                file=osp.join(ROOT, model['Weights']),
+                sha256=meta['SHA256'],
+                log=osp.join(ROOT, meta['Training Log']))
+    raise KeyError(f'{metafile} has no entry for {rel}')
+
+
+def check_sha256(path: str, expected: str) -> None:
+    """Stop with instructions unless ``path`` has the sha256 ``expected``."""
+    if not osp.isfile(path):
+        raise SystemExit(
+            f'The shipped teacher {path} is missing. Restore it with '
+            f'`git checkout -- {osp.relpath(path, ROOT)}` or re-create it '
+            'with `python tools/demo.py --train-teacher`.')
+    actual = sha256sum(path)
+    if actual != expected:
+        raise SystemExit(
+            f'{path} has sha256 {actual}, not the {expected} of its '
+            'metafile: the file was changed. Restore it with `git checkout '
+            f'-- {osp.relpath(path, ROOT)}`, or after `tools/demo.py '
+            '--train-teacher` write the new sha256 into the metafile.')
 
 
 def ensure_dataset(root: str, train_images: int, val_images: int,
@@ -20,7 +59,7 @@ def ensure_dataset(root: str, train_images: int, val_images: int,
     holds one made with the same arguments."""
     import hashlib
 
-    from .datasets import synthetic_coco
+    from distilpose.datasets import synthetic_coco
     with open(synthetic_coco.__file__, 'rb') as f:
         generator = hashlib.sha1(f.read()).hexdigest()[:12]
     params = dict(train_images=train_images, val_images=val_images,
@@ -50,7 +89,7 @@ def model_profiles(configs: List[str],
     from mmengine.registry import init_default_scope
     from mmpose.registry import MODELS
 
-    from .analysis import model_complexity
+    from distilpose.analysis import model_complexity
 
     init_default_scope('mmpose')
     models, inputs, stats = [], [], []
@@ -90,7 +129,7 @@ def draw_inference(config: str, checkpoint: str, data_root: str,
     import matplotlib
     from mmpose.apis import MMPoseInferencer
 
-    from .apis import inference_images
+    from distilpose.apis import inference_images
 
     with open(osp.join(data_root, 'annotations',
                        'person_keypoints_val.json')) as f:
@@ -115,91 +154,104 @@ def draw_inference(config: str, checkpoint: str, data_root: str,
     return sorted(glob.glob(osp.join(vis_dir, '*.png')))
 
 
-def read_scalars(work_dir: str) -> List[dict]:
-    """The training log records (``vis_data/scalars.json``) of a run."""
-    paths = glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json'))
-    if not paths:
-        return []
-    with open(max(paths, key=osp.getmtime)) as f:
+def read_scalars(path: str) -> List[dict]:
+    """Records of an MMEngine ``scalars.json`` (a file, or the newest one in
+    a work dir)."""
+    if osp.isdir(path):
+        paths = glob.glob(osp.join(path, '*', 'vis_data', 'scalars.json'))
+        if not paths:
+            return []
+        path = max(paths, key=osp.getmtime)
+    with open(path) as f:
         return [json.loads(line) for line in f if line.strip()]
 
 
-def plot_curves(rows, work_root: str, out_dir: str) -> List[str]:
-    """Loss curves of the three runs and the AP/AR bars, as PNG."""
+def learning_curve(records: List[dict]) -> Dict[str, list]:
+    """Training loss by epoch and validation AP / PCK by epoch."""
+    train = [r for r in records if 'loss' in r]
+    iters_per_epoch = max(1, max((r['step'] for r in train), default=1) //
+                          max((r['epoch'] for r in train), default=1))
+    val = [r for r in records if 'coco/AP' in r]
+    return dict(
+        loss_epoch=[r['step'] / iters_per_epoch for r in train],
+        loss=[r['loss'] for r in train],
+        val_epoch=[r['step'] for r in val],
+        ap=[r['coco/AP'] for r in val],
+        pck=[r.get('PCK', float('nan')) for r in val])
+
+
+def plot_curves(rows, work_root: str, out_dir: str,
+                teacher_log: Optional[str]) -> List[str]:
+    """Validation AP and PCK@0.2 against epochs for the three models (the
+    teacher's from its shipped training log), and the training losses."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4))
+    fig, axes = plt.subplots(1, 3, figsize=(16, 4.5))
     for row in rows:
-        recs = [r for r in read_scalars(osp.join(work_root, row['name']))
-                if 'loss' in r]
-        if not recs:
+        source = (teacher_log if row['name'] == 'teacher' and teacher_log
+                  else osp.join(work_root, row['name']))
+        if source is None or not osp.exists(source):
             continue
-        steps = [r['step'] for r in recs]
-        axes[0].plot(steps, [r['loss'] for r in recs], label=row['title'])
-        if 'loss_kpt' in recs[0] and row['name'] != 'teacher':
-            axes[1].plot(steps, [r['loss_kpt'] for r in recs],
-                         label=row['title'])
-    axes[0].set(title='total training loss', xlabel='iteration',
+        curve = learning_curve(read_scalars(source))
+        style = '--' if row['name'] == 'teacher' else '-'
+        axes[0].plot(curve['val_epoch'], curve['ap'], style + 'o', ms=3,
+                     label=row['title'])
+        axes[1].plot(curve['val_epoch'], curve['pck'], style + 'o', ms=3,
+                     label=row['title'])
+        axes[2].plot(curve['loss_epoch'], curve['loss'], style,
+                     label=row['title'])
+    axes[0].set(title='CocoMetric AP (generated val images)',
+                xlabel='epoch', ylabel='AP', ylim=(0, 1))
+    axes[1].set(title='PCK@0.2', xlabel='epoch', ylim=(0, 1))
+    axes[2].set(title='training loss (each its own)', xlabel='epoch',
                 yscale='log')
-    axes[1].set(title='coordinate loss (SmoothL1)', xlabel='iteration',
-                yscale='log')
-    for ax in axes[:2]:
+    for ax in axes:
+        ax.grid(alpha=0.3)
         ax.legend()
-    names = [row['title'] for row in rows]
-    x = np.arange(len(rows))
-    for offset, key in ((-0.27, 'coco/AP'), (0., 'coco/AR'), (0.27, 'PCK')):
-        values = [row['metrics'][key] * 100 for row in rows]
-        bars = axes[2].bar(x + offset, values, 0.27,
-                           label=key.replace('coco/', '') +
-                           ('@0.2' if key == 'PCK' else ''))
-        axes[2].bar_label(bars, fmt='%.1f')
-    axes[2].set(title='CocoMetric on the generated val set', ylabel='%',
-                xticks=x)
-    axes[2].set_xticklabels(names, rotation=10)
-    axes[2].legend()
     fig.tight_layout()
-    path = osp.join(out_dir, 'curves_and_ap.png')
+    path = osp.join(out_dir, 'learning_curves.png')
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return [path]
 
 
 def write_report(rows, args, pictures: List[str], machine: str,
-                 seconds: float) -> str:
+                 seconds: float, teacher_log: Optional[str]) -> str:
     """Write ``results.md`` and ``results.json`` into ``args.out``."""
-    plots = plot_curves(rows, args.work_dir, args.out)
+    plots = plot_curves(rows, args.work_dir, args.out, teacher_log)
+    teacher = ('re-trained (--train-teacher)' if args.train_teacher else
+               'the shipped checkpoint')
     lines = [
         '# DistilPose demo results', '',
         f'Generated data: {args.train_images} train / {args.val_images} val '
-        f'images (seed {args.seed}); {args.teacher_epochs} epochs for the '
-        f'teacher, {args.epochs} for the student and for the baseline; '
+        f'images (data seed {args.data_seed}); teacher: {teacher}; '
+        f'student and baseline: training seed {args.seed}, same network, '
+        'data and budget; '
         f'machine: {machine}; total {seconds / 60:.1f} min.', '',
-        '| model | AP | AP50 | AR | PCK@0.2 | EPE (px) | params (M) '
-        '| GFLOPs (MMEngine) | GMACs incl. attention '
+        '| model | AP | AP50 | AR | PCK@0.2 | EPE (px) | training (s) '
+        '| params (M) | GFLOPs (MMEngine) | GMACs incl. attention '
         '| latency b1 (ms, 2 threads) |',
-        '|---|---|---|---|---|---|---|---|---|---|'
+        '|---|---|---|---|---|---|---|---|---|---|---|'
     ]
     for row in rows:
         m = row['metrics']
+        train_s = f'{row["train_s"]:.0f}' if row.get('train_s') else '-'
         lines.append(
-            f'| {row["title"]} | {m["coco/AP"] * 100:.1f} '
-            f'| {m["coco/AP .5"] * 100:.1f} | {m["coco/AR"] * 100:.1f} '
-            f'| {m["PCK"] * 100:.1f} | {m["EPE"]:.1f} '
+            f'| {row["title"]} | {m["coco/AP"]:.3f} '
+            f'| {m["coco/AP .5"]:.3f} | {m["coco/AR"]:.3f} '
+            f'| {m["PCK"] * 100:.1f} | {m["EPE"]:.1f} | {train_s} '
             f'| {row["params_m"]:.2f} | {row["gflops"]:.3f} '
             f'| {row["gmacs_attn"]:.3f} | {row["latency_ms"]:.1f} |')
     student, baseline = (next(r['metrics'] for r in rows if r['name'] == n)
                          for n in ('student', 'baseline'))
-    verdict = ('beats' if student['coco/AP'] > baseline['coco/AP'] else
-               'does not beat')
+    gain = student['coco/AP'] - baseline['coco/AP']
     lines += [
-        '', f'On AP the distilled student {verdict} the regression baseline '
-        'trained alone with the same budget '
-        f'({student["coco/AP"] * 100:.1f} vs {baseline["coco/AP"] * 100:.1f}'
-        f'); PCK@0.2 {student["PCK"] * 100:.1f} vs '
-        f'{baseline["PCK"] * 100:.1f}, mean error {student["EPE"]:.1f} vs '
-        f'{baseline["EPE"]:.1f} px.', ''
+        '', f'Distillation gain: student AP - baseline AP = {gain:+.3f} '
+        f'({student["coco/AP"]:.3f} vs {baseline["coco/AP"]:.3f}); PCK@0.2 '
+        f'{student["PCK"] * 100:.1f} vs {baseline["PCK"] * 100:.1f}, mean '
+        f'error {student["EPE"]:.1f} vs {baseline["EPE"]:.1f} px.', ''
     ]
     lines += [f'![{osp.basename(p)}]({osp.relpath(p, args.out)})'
               for p in plots + pictures]
@@ -208,7 +260,8 @@ def write_report(rows, args, pictures: List[str], machine: str,
         f.write('\n'.join(lines) + '\n')
     with open(osp.join(args.out, 'results.json'), 'w') as f:
         json.dump(dict(rows=rows, seconds=seconds, machine=machine,
-                       plots=plots, pictures=pictures,
-                       epochs=args.epochs, teacher_epochs=args.teacher_epochs,
-                       seed=args.seed), f, indent=1)
+                       plots=plots, pictures=pictures, gain_ap=gain,
+                       epochs=args.epochs, seed=args.seed,
+                       data_seed=args.data_seed,
+                       train_teacher=args.train_teacher), f, indent=1)
     return path

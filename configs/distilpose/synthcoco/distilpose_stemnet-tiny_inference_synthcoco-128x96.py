@@ -1,4 +1,67 @@
-# The demo's DistilPose student for inference (no teacher).
-_base_ = ['./td-reg_stemnet-tiny-tde_1xb32-30e_synthcoco-128x96.py']
+# The demo's DistilPose student on the generated people (CPU-sized), alone:
+# for test, inference and export. A StemNet (32-channel stem, one
+# Bottleneck), a 4-layer 96-dim token encoder on 4x3 patches of the 32x24
+# map and the DistilPose head. Its training configs add the schedule:
+#   distilpose_stemnet-tiny_1xb32-10e_synthcoco-128x96.py  (distilled)
+#   td-reg_stemnet-tiny-tde_1xb32-10e_synthcoco-128x96.py  (baseline)
+_base_ = [
+    '../../_base_/default_runtime.py',
+    '../../_base_/datasets/synthcoco.py',
+]
 
-model = dict(head=dict(with_score=True, with_sigma=True))
+num_keypoints = 17
+codec = dict(type='RegressionLabel', input_size=(96, 128))
+
+model = dict(
+    type='TopdownPoseEstimator',
+    data_preprocessor=dict(
+        type='PoseDataPreprocessor',
+        mean=[123.675, 116.28, 103.53],
+        std=[58.395, 57.12, 57.375],
+        bgr_to_rgb=True),
+    backbone=dict(
+        type='StemNet', stem_channels=32, out_channels=64, num_blocks=1),
+    neck=dict(
+        type='TokenDistillingEncoder',
+        in_channels=64,
+        input_size=codec['input_size'],
+        feature_stride=4,
+        patch_size=(3, 4),
+        num_keypoints=num_keypoints,
+        embed_dims=96,
+        depth=4,
+        num_heads=4,
+        mlp_ratio=3),
+    head=dict(
+        type='DistilPoseHead',
+        in_channels=96,
+        num_joints=num_keypoints,
+        with_score=True,
+        with_sigma=True,
+        loss=dict(type='SmoothL1Loss', use_target_weight=True),
+        decoder=codec),
+    test_cfg=dict(flip_test=False))
+
+# The training pipeline of both training configs (coordinates as targets).
+train_pipeline = [
+    dict(type='LoadImage'),
+    dict(type='GetBBoxCenterScale'),
+    # No flip: the generated people mark their left limbs, a cue that a
+    # mirror image would contradict (and so no flip test either).
+    dict(
+        type='RandomBBoxTransform',
+        scale_factor=(0.75, 1.25),
+        rotate_factor=30),
+    dict(type='TopdownAffine', input_size=codec['input_size']),
+    dict(type='GenerateTarget', encoder=codec),
+    dict(type='PackPoseInputs')
+]
+val_pipeline = [
+    dict(type='LoadImage'),
+    dict(type='GetBBoxCenterScale'),
+    dict(type='TopdownAffine', input_size=codec['input_size']),
+    dict(type='PackPoseInputs')
+]
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
+val_dataloader = dict(dataset=dict(pipeline=val_pipeline))
+test_dataloader = val_dataloader

@@ -1,0 +1,18 @@
+# The CPU-sized schedule of the synthcoco configs: Adam 1e-3, a 100-iteration
+# linear warm-up, then a cosine decay to 1e-5 over the run. A config that
+# sets train_cfg.max_epochs sets param_scheduler.1.end to the same value.
+# (Only optimiser and scheduler here: train_cfg and the hooks come with the
+# runtime defaults and are set by each config.)
+optim_wrapper = dict(optimizer=dict(type='Adam', lr=1e-3))
+param_scheduler = [
+    dict(
+        type='LinearLR', begin=0, end=100, start_factor=0.01,
+        by_epoch=False),
+    dict(
+        type='CosineAnnealingLR',
+        begin=0,
+        end=10,
+        by_epoch=True,
+        eta_min=1e-5)
+]
+auto_scale_lr = dict(base_batch_size=32)

@@ -1,0 +1,26 @@
+# The demo's DistilPose student distilled from the demo's TokenPose teacher
+# (the shipped checkpoint; tools/demo.py --train-teacher re-creates it). The
+# distillation terms and weights are the official recipe's.
+_base_ = [
+    './distilpose_stemnet-tiny_inference_synthcoco-128x96.py',
+    '../../_base_/schedules/adam-cosine_synthcoco.py',
+]
+
+model = dict(
+    type='DistilPoseDistiller',
+    teacher_cfg='{{fileDirname}}/../../tokenpose/synthcoco/'
+    'tokenpose_stemnet-tiny_1xb32-40e_synthcoco-128x96.py',
+    teacher_ckpt='model_zoo/synthcoco/'
+    'tokenpose_stemnet-tiny_1xb32-40e_synthcoco-128x96.pth',
+    distill_losses=dict(
+        vis_token=dict(type='TokenDistilLoss', loss_weight=5e-4),
+        kpt_token=dict(type='TokenDistilLoss', loss_weight=5e-4),
+        sim_heatmap=dict(
+            type='SimulatedHeatmapLoss',
+            reduction_mode='masked',
+            loss_weight=1.0),
+        score=dict(type='ScoreDistilLoss', loss_weight=0.01)))
+
+train_cfg = dict(max_epochs=10, val_interval=1)
+default_hooks = dict(
+    logger=dict(interval=20), checkpoint=dict(interval=10, save_best=None))

@@ -1,0 +1,13 @@
+# The regression baseline of the demo's student: the same network, data and
+# schedule, trained alone with the coordinate loss (no teacher, no score or
+# sigma outputs).
+_base_ = [
+    './distilpose_stemnet-tiny_inference_synthcoco-128x96.py',
+    '../../_base_/schedules/adam-cosine_synthcoco.py',
+]
+
+model = dict(head=dict(with_score=False, with_sigma=False))
+
+train_cfg = dict(max_epochs=10, val_interval=1)
+default_hooks = dict(
+    logger=dict(interval=20), checkpoint=dict(interval=10, save_best=None))
