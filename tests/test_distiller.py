@@ -4,8 +4,7 @@ import os.path as osp
 import pytest
 import torch
 from conftest import build_from_config, config_path
-from mmengine.structures import InstanceData
-from mmpose.structures import PoseDataSample
+from mmpose.testing import get_packed_inputs
 
 S_TRAIN = 'distilpose/coco/distilpose-s_stemnet_8xb32-300e_coco-256x192.py'
 S_INFER = 'distilpose/coco/distilpose-s_stemnet_inference_coco-256x192.py'
@@ -27,14 +26,11 @@ def build_distiller(teacher_ckpt, **kw):
 
 
 def batch(n=2, k=17):
-    samples = []
-    for _ in range(n):
-        s = PoseDataSample()
-        s.gt_instance_labels = InstanceData(
-            keypoint_labels=torch.rand(1, k, 2),
-            keypoint_weights=torch.ones(1, k))
-        samples.append(s)
-    return torch.randn(n, 3, 256, 192), samples
+    """Normalised images and regression labels of MMPose's test batch."""
+    packed = get_packed_inputs(n, num_keypoints=k, with_heatmap=False,
+                               with_simcc_label=False)
+    images = torch.stack(packed['inputs']).float()
+    return (images - 128.) / 64., packed['data_samples']
 
 
 def test_teacher_hidden_from_params_optimizer_and_checkpoints(teacher_ckpt):
