@@ -1,20 +1,25 @@
 # The two entry points of the README. Each sets up .venv by itself
 # (tools/setup_env.sh: idempotent, quick once the environment exists).
 PY := .venv/bin/python
+LINT_PATHS := projects tools tests configs
 
-.PHONY: demo test test-fast env
+.PHONY: demo test test-fast lint env
 
 demo:  ## the main job: the DistilPose story on generated data
 	tools/setup_env.sh
 	$(PY) tools/demo.py
 
-test:  ## the test suite (what CI runs)
-	tools/setup_env.sh --with-tests
+test: lint  ## lint, then the test suite (what CI runs)
 	$(PY) -m pytest -q
 
 test-fast:  ## the suite without the slow end-to-end runs
 	tools/setup_env.sh --with-tests
 	$(PY) -m pytest -q -m "not slow"
+
+lint:  ## flake8 and isort, configured in setup.cfg
+	tools/setup_env.sh --with-tests
+	$(PY) -m flake8 $(LINT_PATHS)
+	$(PY) -m isort --check-only --diff $(LINT_PATHS)
 
 env:
 	tools/setup_env.sh --with-tests
