@@ -34,17 +34,17 @@ import demo_helpers as helpers
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CFG = osp.join(ROOT, 'configs')
 TEACHER_CFG = ('tokenpose/synthcoco/'
-               'tokenpose_stemnet-tiny_1xb32-40e_synthcoco-128x96.py')
+               'tokenpose_stemnet-tiny_1xb16-30e_synthcoco-128x96.py')
 STUDENT_INFER_CFG = ('distilpose/synthcoco/'
                      'distilpose_stemnet-tiny_inference_synthcoco-128x96.py')
 # name: (title, training config, test config)
 MODELS = {
     'teacher': ('TokenPose teacher', TEACHER_CFG, TEACHER_CFG),
     'student': ('DistilPose student', 'distilpose/synthcoco/'
-                'distilpose_stemnet-tiny_1xb32-10e_synthcoco-128x96.py',
+                'distilpose_stemnet-tiny_1xb16-10e_synthcoco-128x96.py',
                 STUDENT_INFER_CFG),
     'baseline': ('regression baseline', 'distilpose/synthcoco/'
-                 'td-reg_stemnet-tiny-tde_1xb32-10e_synthcoco-128x96.py',
+                 'td-reg_stemnet-tiny-tde_1xb16-10e_synthcoco-128x96.py',
                  None),
 }
 

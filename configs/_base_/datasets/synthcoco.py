@@ -7,7 +7,7 @@ data_mode = 'topdown'
 data_root = 'data/synthcoco/'
 
 train_dataloader = dict(
-    batch_size=32,
+    batch_size=16,
     num_workers=1,
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=True),

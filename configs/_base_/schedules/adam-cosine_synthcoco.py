@@ -15,4 +15,4 @@ param_scheduler = [
         by_epoch=True,
         eta_min=1e-5)
 ]
-auto_scale_lr = dict(base_batch_size=32)
+auto_scale_lr = dict(base_batch_size=16)

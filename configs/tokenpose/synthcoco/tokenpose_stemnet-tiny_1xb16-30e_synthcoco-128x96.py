@@ -12,7 +12,7 @@ _base_ = [
 ]
 
 num_keypoints = 17
-max_epochs = 40
+max_epochs = 30
 codec = dict(
     type='MSRAHeatmap',
     input_size=(96, 128),

@@ -9,9 +9,9 @@ _base_ = [
 model = dict(
     type='DistilPoseDistiller',
     teacher_cfg='{{fileDirname}}/../../tokenpose/synthcoco/'
-    'tokenpose_stemnet-tiny_1xb32-40e_synthcoco-128x96.py',
+    'tokenpose_stemnet-tiny_1xb16-30e_synthcoco-128x96.py',
     teacher_ckpt='model_zoo/synthcoco/'
-    'tokenpose_stemnet-tiny_1xb32-40e_synthcoco-128x96.pth',
+    'tokenpose_stemnet-tiny_1xb16-30e_synthcoco-128x96.pth',
     distill_losses=dict(
         vis_token=dict(type='TokenDistilLoss', loss_weight=5e-4),
         kpt_token=dict(type='TokenDistilLoss', loss_weight=5e-4),
