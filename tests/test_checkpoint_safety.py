@@ -284,7 +284,7 @@ print(json.dumps(dict(
 def test_import_distilpose_patches_nothing_and_compat_opts_in():
     env = dict(os.environ, PYTHONPATH=osp.join(ROOT, 'projects'))
     proc = subprocess.run([sys.executable, '-c', _SNAPSHOT], env=env,
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     assert result['package'] == []
@@ -312,3 +312,43 @@ def test_every_config_opts_in_through_the_runtime_base():
                                    'default_runtime.py'))
     assert cfg.custom_imports['imports'] == ['distilpose',
                                              'distilpose.compat']
+
+
+# ------------------------------------------------ explicit, trusted copies
+def test_a_trusted_file_is_converted_once_to_a_safe_one(tmp_path):
+    import argparse
+    src, dst = tmp_path / 'trusted.pth', tmp_path / 'safe.pth'
+    state = tiny_model().state_dict()
+    torch.save(dict(state_dict=state,
+                    meta=dict(epoch=3, args=argparse.Namespace(lr=0.1))),
+               src)
+    with pytest.raises(CheckpointError, match='argparse.Namespace'):
+        safe_torch_load(str(src))
+    proc = subprocess.run(
+        [sys.executable, osp.join(ROOT, 'tools', 'make_checkpoint_safe.py'),
+         str(src), str(dst)], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "dropped checkpoint['meta']['args'] (argparse.Namespace)" \
+        in proc.stdout
+    copy = safe_torch_load(str(dst))
+    assert copy['meta'] == dict(epoch=3)
+    for key, value in state.items():
+        assert torch.equal(copy['state_dict'][key], value), key
+
+
+def test_export_onnx_names_a_file_that_is_not_a_checkpoint(tmp_path):
+    bad = tmp_path / 'notes.pth'
+    bad.write_text('not a checkpoint')
+    out = tmp_path / 'model.onnx'
+    config = osp.join(ROOT, 'configs', 'distilpose', 'synthcoco',
+                      'distilpose_stemnet-tiny_inference_synthcoco-128x96.py')
+    proc = subprocess.run(
+        [sys.executable, osp.join(ROOT, 'tools', 'export_onnx.py'), config,
+         str(out), '--checkpoint', str(bad)],
+        capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    error = proc.stderr.strip().splitlines()[-1]
+    assert error.startswith(f'error: Cannot load {bad} (local checkpoint)')
+    assert 'not a PyTorch checkpoint' in error
+    assert 'weights_only=False' not in proc.stderr
+    assert not out.exists()

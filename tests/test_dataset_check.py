@@ -118,7 +118,7 @@ def test_the_tool_reports_and_fails(bad_dataset):
     proc = subprocess.run(
         [sys.executable, osp.join(ROOT, 'tools', 'check_dataset.py'),
          *bad_dataset, '--workers', '2'],
-        capture_output=True, text=True, timeout=120)
+        capture_output=True, text=True, timeout=600)
     assert proc.returncode == 1, proc.stderr[-2000:]
     assert '6 problems' in proc.stdout
     assert 'unreadable image' in proc.stdout and 'corrupt.jpg' in proc.stdout

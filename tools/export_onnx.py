@@ -15,6 +15,7 @@ import sys
 import numpy as np
 from mmengine.config import DictAction
 
+from distilpose.checkpoint import CheckpointError
 from distilpose.deploy import compare_with_pytorch, export_onnx, load_model
 
 
@@ -47,7 +48,11 @@ def parse_args(argv=None):
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    model = load_model(args.config, args.checkpoint, args.cfg_options)
+    try:
+        model = load_model(args.config, args.checkpoint, args.cfg_options)
+    except (FileNotFoundError, CheckpointError) as err:
+        print(f'error: {err}', file=sys.stderr)
+        return 2
     export_onnx(model, args.out, flip_test=args.flip_test, opset=args.opset)
     print(f'wrote {args.out} (opset {args.opset}, dynamic batch)')
     worst = 0.
