@@ -27,11 +27,11 @@ TESTS = osp.dirname(osp.abspath(__file__))
 ROOT = osp.dirname(TESTS)
 CONFIGS = {
     'teacher': 'tokenpose/synthcoco/'
-    'tokenpose_stemnet-tiny_1xb32-40e_synthcoco-128x96.py',
+    'tokenpose_stemnet-tiny_1xb16-30e_synthcoco-128x96.py',
     'student': 'distilpose/synthcoco/'
-    'distilpose_stemnet-tiny_1xb32-10e_synthcoco-128x96.py',
+    'distilpose_stemnet-tiny_1xb16-8e_synthcoco-128x96.py',
     'baseline': 'distilpose/synthcoco/'
-    'td-reg_stemnet-tiny-tde_1xb32-10e_synthcoco-128x96.py',
+    'td-reg_stemnet-tiny-tde_1xb16-8e_synthcoco-128x96.py',
 }
 MMPOSE_MIM = osp.join(osp.dirname(mmpose.__file__), '.mim')
 MMPOSE_TRAIN = osp.join(MMPOSE_MIM, 'tools', 'train.py')

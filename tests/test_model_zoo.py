@@ -90,8 +90,7 @@ def test_shipped_model_evaluates_above_its_floor(name, val_data, tmp_path):
     from mmengine.registry import init_default_scope
     from mmpose.registry import MODELS
 
-    from distilpose.checkpoint import (load_state_dict_strictly,
-                                       read_state_dict)
+    from distilpose.checkpoint import load_state_dict_strictly, read_state_dict
     (model, ) = [m for m in shipped() if m.name.split('_')[0] == name]
     init_default_scope('mmpose')
     net = MODELS.build(Config.fromfile(osp.join(ROOT, model.config)).model)

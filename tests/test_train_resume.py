@@ -15,9 +15,9 @@ from distilpose.datasets.synthetic_coco import generate_dataset
 pytestmark = pytest.mark.slow
 
 TEACHER = ('tokenpose/synthcoco/'
-           'tokenpose_stemnet-tiny_1xb32-40e_synthcoco-128x96.py')
+           'tokenpose_stemnet-tiny_1xb16-30e_synthcoco-128x96.py')
 STUDENT = ('distilpose/synthcoco/'
-           'distilpose_stemnet-tiny_1xb32-10e_synthcoco-128x96.py')
+           'distilpose_stemnet-tiny_1xb16-8e_synthcoco-128x96.py')
 BATCH, TRAIN_IMAGES = 4, 8
 
 

@@ -1,12 +1,13 @@
 """The DistilPose story on generated data, end to end, on a CPU.
 
     python tools/demo.py [--out results/demo] [--epochs N] [--seed S]
-                         [--train-teacher [--teacher-epochs N]] ...
+                         [--train-teacher] ...
 
 1. generate a COCO-format dataset of synthetic people (data/synthcoco);
 2. take the shipped TokenPose teacher (model_zoo/synthcoco/, its sha256
    checked against configs/tokenpose/synthcoco/metafile.yml), or with
-   ``--train-teacher`` re-create it (mim train mmpose <teacher cfg>);
+   ``--train-teacher`` re-create it (two mim train stages, see
+   :func:`train_teacher`);
 3. distil the DistilPose student from it  (mim train mmpose <distill cfg>);
 4. train the regression baseline: same network, data, seed and budget;
 5. evaluate the three with CocoMetric, PCK@0.2 and EPE (mim test mmpose);
@@ -37,14 +38,18 @@ TEACHER_CFG = ('tokenpose/synthcoco/'
                'tokenpose_stemnet-tiny_1xb16-30e_synthcoco-128x96.py')
 STUDENT_INFER_CFG = ('distilpose/synthcoco/'
                      'distilpose_stemnet-tiny_inference_synthcoco-128x96.py')
+#: Epochs of the two training stages of the shipped teacher, and the end of
+#: the first stage's cosine (the config's 30 epochs).
+TEACHER_STAGES = (18, 22)
+TEACHER_COSINE_END = 30
 # name: (title, training config, test config)
 MODELS = {
     'teacher': ('TokenPose teacher', TEACHER_CFG, TEACHER_CFG),
     'student': ('DistilPose student', 'distilpose/synthcoco/'
-                'distilpose_stemnet-tiny_1xb16-10e_synthcoco-128x96.py',
+                'distilpose_stemnet-tiny_1xb16-8e_synthcoco-128x96.py',
                 STUDENT_INFER_CFG),
     'baseline': ('regression baseline', 'distilpose/synthcoco/'
-                 'td-reg_stemnet-tiny-tde_1xb16-10e_synthcoco-128x96.py',
+                 'td-reg_stemnet-tiny-tde_1xb16-8e_synthcoco-128x96.py',
                  None),
 }
 
@@ -79,23 +84,21 @@ def data_options(data_root: str) -> list:
     ]
 
 
-def schedule_options(epochs, args) -> list:
-    """Options that differ from the config only when asked for."""
-    opts = [f'randomness.seed={args.seed}']
-    if args.batch_size:
-        opts.append(f'train_dataloader.batch_size={args.batch_size}')
+def schedule_options(epochs=None, batch_size=None, cosine_end=None) -> list:
+    """Options that change a config's schedule; none by default."""
+    opts = []
+    if batch_size:
+        opts.append(f'train_dataloader.batch_size={batch_size}')
     if epochs:
-        opts += [
-            f'train_cfg.max_epochs={epochs}', f'param_scheduler.1.end={epochs}',
-            f'default_hooks.checkpoint.interval={epochs}'
-        ]
+        opts += [f'train_cfg.max_epochs={epochs}',
+                 f'param_scheduler.1.end={cosine_end or epochs}']
     return opts
 
 
-def train(name, args, epochs=None, extra=()) -> str:
+def train(name, args, options=(), work_name=None) -> str:
     """``mim train`` of one model; returns its last checkpoint."""
     cfg = osp.join(CFG, MODELS[name][1])
-    work_dir = osp.join(args.work_dir, name)
+    work_dir = osp.join(args.work_dir, work_name or name)
     last = osp.join(work_dir, 'last_checkpoint')
     if osp.isfile(last):
         with open(last) as f:
@@ -107,8 +110,8 @@ def train(name, args, epochs=None, extra=()) -> str:
     log(f'training the {MODELS[name][0]}')
     start = time.time()
     run(mim('train', 'mmpose', cfg, '--work-dir', work_dir, '--cfg-options',
-            *data_options(args.data), *schedule_options(epochs, args),
-            *extra),
+            *data_options(args.data), f'randomness.seed={args.seed}',
+            *options),
         osp.join(work_dir, 'train.log'))
     log(f'{MODELS[name][0]} trained in {time.time() - start:.0f} s')
     with open(last) as f:
@@ -128,6 +131,21 @@ def test(name, ckpt, args) -> dict:
         return json.load(f)
 
 
+def train_teacher(args) -> str:
+    """The teacher's recipe of record, in two ``mim train`` stages: the
+    first epochs of the config's cosine schedule, then, from those
+    weights, a fresh warm-up and cosine (a warm restart: the climb off
+    the mean pose begins when the first cosine has already halved the
+    learning rate)."""
+    stage1, stage2 = args.teacher_stages
+    first = train('teacher', args, schedule_options(
+        stage1, args.batch_size, cosine_end=TEACHER_COSINE_END),
+        work_name='teacher_stage1')
+    return train('teacher', args, [
+        *schedule_options(stage2, args.batch_size), f'load_from={first}'
+    ], work_name='teacher_stage2')
+
+
 def teacher_weights(args) -> str:
     """The shipped teacher (sha256 checked), or a re-trained one."""
     shipped = helpers.zoo_entry(osp.join(CFG, TEACHER_CFG))
@@ -136,8 +154,7 @@ def teacher_weights(args) -> str:
         log(f'teacher: {osp.relpath(shipped["file"], ROOT)} '
             f'(sha256 {shipped["sha256"][:12]}... as in the metafile)')
         return shipped['file']
-    ckpt = train('teacher', args, epochs=args.teacher_epochs)
-    sha = helpers.publish(ckpt, shipped['file'])
+    sha = helpers.publish(train_teacher(args), shipped['file'])
     same = 'the same file as' if sha == shipped['sha256'] else 'differs from'
     log(f'teacher re-created: {shipped["file"]} (sha256 {sha}); it {same} '
         'the one the metafile names')
@@ -159,8 +176,9 @@ def main():
         help='train the teacher and overwrite the shipped checkpoint '
         '(model_zoo/synthcoco/) instead of using it')
     parser.add_argument(
-        '--teacher-epochs', type=int, default=None,
-        help="with --train-teacher (default: the teacher config's)")
+        '--teacher-stages', type=int, nargs=2, default=TEACHER_STAGES,
+        metavar=('E1', 'E2'),
+        help='with --train-teacher: epochs of its two stages')
     parser.add_argument('--train-images', type=int, default=2000)
     parser.add_argument('--val-images', type=int, default=200)
     parser.add_argument('--data-seed', type=int, default=0,
@@ -170,10 +188,9 @@ def main():
     parser.add_argument('--latency-rounds', type=int, default=20,
                         help='interleaved timing rounds per model')
     parser.add_argument('--seed', type=int, default=0,
-                        help='training seed of the student and baseline')
+                        help='training seed (of the teacher too with '
+                        '--train-teacher)')
     args = parser.parse_args()
-    if args.teacher_epochs and not args.train_teacher:
-        parser.error('--teacher-epochs needs --train-teacher')
     args.out, args.work_dir, args.data = map(
         osp.abspath, (args.out, args.work_dir, args.data))
     os.makedirs(args.out, exist_ok=True)
@@ -189,7 +206,8 @@ def main():
                          [f'model.teacher_ckpt={ckpts["teacher"]}']),
                         ('baseline', [])):
         t0 = time.time()
-        ckpts[name] = train(name, args, epochs=args.epochs, extra=extra)
+        ckpts[name] = train(name, args, extra + schedule_options(
+            args.epochs, args.batch_size))
         times[name] = time.time() - t0
 
     rows = []

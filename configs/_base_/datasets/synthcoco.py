@@ -1,6 +1,7 @@
-# The generated COCO-format people of the demo (tools/generate_synthetic_coco.py
-# OUT; tools/demo.py writes data/synthcoco): ground-truth boxes for training
-# and validation. Each config sets the pipelines:
+# The generated COCO-format people of the demo (made by
+# tools/generate_synthetic_coco.py OUT; tools/demo.py writes data/synthcoco):
+# ground-truth boxes for training and validation. Each config sets the
+# pipelines:
 #   train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 dataset_type = 'CocoDataset'
 data_mode = 'topdown'

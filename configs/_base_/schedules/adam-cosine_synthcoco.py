@@ -11,7 +11,7 @@ param_scheduler = [
     dict(
         type='CosineAnnealingLR',
         begin=0,
-        end=10,
+        end=8,
         by_epoch=True,
         eta_min=1e-5)
 ]

@@ -8,6 +8,6 @@ _base_ = [
 
 model = dict(head=dict(with_score=False, with_sigma=False))
 
-train_cfg = dict(max_epochs=10, val_interval=1)
+train_cfg = dict(max_epochs=8, val_interval=1)
 default_hooks = dict(
-    logger=dict(interval=20), checkpoint=dict(interval=10, save_best=None))
+    logger=dict(interval=20), checkpoint=dict(interval=8, save_best=None))

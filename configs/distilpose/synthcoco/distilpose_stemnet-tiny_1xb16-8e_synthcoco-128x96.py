@@ -21,6 +21,6 @@ model = dict(
             loss_weight=1.0),
         score=dict(type='ScoreDistilLoss', loss_weight=0.01)))
 
-train_cfg = dict(max_epochs=10, val_interval=1)
+train_cfg = dict(max_epochs=8, val_interval=1)
 default_hooks = dict(
-    logger=dict(interval=20), checkpoint=dict(interval=10, save_best=None))
+    logger=dict(interval=20), checkpoint=dict(interval=8, save_best=None))
