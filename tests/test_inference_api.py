@@ -4,7 +4,6 @@ import os.path as osp
 
 import numpy as np
 import pytest
-import torch
 from conftest import PARITY, SHARED, config_path, require_parity_fixtures
 
 S_INFER = 'distilpose/coco/distilpose-s_stemnet_inference_coco-256x192.py'

@@ -139,7 +139,7 @@ def _one_sided_swap(info):
                        "swaps with 'right_eye'", "'swap'")),
 ])
 def test_k_metainfo_that_does_not_fit_its_keypoints(data, tmp_path,
-                                                     breakage, phrases):
+                                                    breakage, phrases):
     info = coco_dataset_info()
     breakage(info)
     meta = write_dataset_info(info, str(tmp_path / 'meta.py'))

@@ -11,8 +11,7 @@ from xtcocotools.coco import COCO as XtCOCO
 
 from distilpose.datasets.synthetic_coco import (COCO_FLIP_PAIRS,
                                                 COCO_KEYPOINTS,
-                                                generate_dataset,
-                                                render_image)
+                                                generate_dataset, render_image)
 
 # Not square, so that swapped axes show.
 SIZE = (160, 128)

@@ -153,8 +153,8 @@ def _check_sine_table(table: torch.Tensor, neck) -> None:
 
 
 def build_model_for(config: str):
-    from mmpose.registry import MODELS
     from mmengine.registry import init_default_scope
+    from mmpose.registry import MODELS
     cfg = Config.fromfile(config)
     init_default_scope(cfg.get('default_scope', 'mmpose'))
     return MODELS.build(cfg.model)

@@ -273,10 +273,10 @@ _ARM_MODES = (
 _STAND = ((-8, 12), (0, 15), (0, 10))
 _LEG_MODES = (
     ('stand', 0.35, (_STAND, _STAND)),
-    ('walk', 0.2, (((10, 35), (0, 20), (0, 8)), ((-30, -5), (10, 50),
-                                                  (0, 8)))),
-    ('run', 0.1, (((30, 65), (40, 100), (0, 10)), ((-40, -10), (40, 100),
-                                                    (0, 10)))),
+    ('walk', 0.2, (((10, 35), (0, 20), (0, 8)),
+                   ((-30, -5), (10, 50), (0, 8)))),
+    ('run', 0.1, (((30, 65), (40, 100), (0, 10)),
+                  ((-40, -10), (40, 100), (0, 10)))),
     ('sit', 0.1, (((70, 100), (60, 110), (0, 20)), ) * 2),
     ('crouch', 0.07, (((40, 90), (70, 140), (5, 25)), ) * 2),
     ('kick', 0.08, (((45, 100), (0, 40), (0, 20)), _STAND)),
@@ -492,8 +492,7 @@ def _annotator_skips(rng, self_occluded, facing):
     """Face points a COCO annotator leaves unlabelled: each hidden ear with
     probability 1/2, and usually the whole hidden face of a person seen
     from behind."""
-    skip_face, skip_left_ear, skip_right_ear = rng.random(3) < (0.8, 0.5,
-                                                                 0.5)
+    skip_face, skip_left_ear, skip_right_ear = rng.random(3) < (0.8, 0.5, 0.5)
     skips = np.zeros(NUM_KEYPOINTS, bool)
     if facing[NOSE] < -0.5 and skip_face:
         skips[[NOSE, L_EYE, R_EYE]] = True

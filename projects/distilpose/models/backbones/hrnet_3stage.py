@@ -2,8 +2,8 @@ import copy
 
 import torch.nn as nn
 from mmcv.cnn import build_conv_layer, build_norm_layer
-from mmpose.models.backbones.hrnet import HRNet
 from mmpose.models.backbones.base_backbone import BaseBackbone
+from mmpose.models.backbones.hrnet import HRNet
 from mmpose.models.backbones.resnet import get_expansion
 from mmpose.registry import MODELS
 
