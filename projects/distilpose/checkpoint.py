@@ -153,10 +153,10 @@ def resolve_scheme(filename: str) -> str:
     return osp.join(mmengine_ckpt._get_mmengine_home(), url)
 
 
-def local_file(filename: str, route: str = 'checkpoint') -> str:
+def local_file(filename: str, model_dir: Optional[str] = None) -> str:
     """The local file of ``filename``: the path itself, or for a URL or
-    scheme name the file in torch's hub cache (downloaded there first if
-    missing, on rank 0 before the others)."""
+    scheme name the file in torch's hub cache (or ``model_dir``),
+    downloaded there first if missing, on rank 0 before the others."""
     filename = os.fspath(filename)
     if filename.startswith(_SCHEMES):
         filename = resolve_scheme(filename)
@@ -166,15 +166,16 @@ def local_file(filename: str, route: str = 'checkpoint') -> str:
 
     from .engine.remote_checkpoints import fetch_to_cache
     rank, world_size = get_dist_info()
-    path = fetch_to_cache(filename) if rank == 0 else None
+    path = fetch_to_cache(filename, model_dir) if rank == 0 else None
     if world_size > 1:
         barrier()
-        path = path or fetch_to_cache(filename)
+        path = path or fetch_to_cache(filename, model_dir)
     return path
 
 
 def load_checkpoint_file(filename: str, map_location='cpu',
-                         route: str = 'checkpoint'):
+                         route: str = 'checkpoint',
+                         model_dir: Optional[str] = None):
     """Read a checkpoint named by a path, URL or scheme, safely.
 
     Raises:
@@ -182,7 +183,7 @@ def load_checkpoint_file(filename: str, map_location='cpu',
         CheckpointError: unreadable, unsafe, or not matching its hash.
         NoNetworkError: a URL not in the hub cache and no network.
     """
-    path = local_file(filename, route)
+    path = local_file(filename, model_dir)
     if os.fspath(filename).startswith(_REMOTE):
         check_hash(path)  # local file names are the user's own
     return safe_torch_load(path, route, map_location)

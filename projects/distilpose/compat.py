@@ -53,10 +53,10 @@ def _load_local(filename, map_location=None):
 
 
 def _load_http(filename, map_location=None, model_dir=None, **kwargs):
-    # ``model_dir`` / ``progress`` of MMEngine's signature: the hub cache
-    # and torch's own progress bar are used.
+    # MMEngine's ``progress`` argument: torch's progress bar shows on a tty
     return safe.load_checkpoint_file(filename, map_location,
-                                     route='checkpoint URL')
+                                     route='checkpoint URL',
+                                     model_dir=model_dir)
 
 
 def _load_named(filename, map_location=None):
