@@ -146,7 +146,9 @@ def tiny_config(kind: str, data_root: str, work_dir: str, *,
     cfg.test_evaluator = dict(type='CocoMetric', ann_file=ann)
     cfg.train_cfg.update(max_epochs=max_epochs, val_interval=max_epochs)
     cfg.default_hooks.logger.interval = 1
-    cfg.default_hooks.checkpoint.interval = 1
+    # Every epoch kept, no best-AP copy (the teacher config saves one).
+    cfg.default_hooks.checkpoint.update(interval=1, save_best=None,
+                                        max_keep_ckpts=-1)
     cfg.log_processor.window_size = 1
     cfg.randomness = dict(seed=0, deterministic=True)
     cfg.work_dir = work_dir

@@ -15,6 +15,8 @@ from engine_utils import (build_runner, checkpoints, coco_dataset_info,
                           tiny_config, without_keypoint, write_dataset_info)
 from mmpose.datasets.datasets.utils import parse_pose_metainfo
 
+from distilpose.checkpoint import safe_torch_load
+
 pytestmark = pytest.mark.usefixtures('one_thread')
 
 K = 16
@@ -49,7 +51,7 @@ def test_16_keypoints_teacher_then_student(layout16, tmp_path):
     assert teacher_run.model.head.out_channels == K
     assert len(teacher_run.train_dataloader.dataset.metainfo['sigmas']) == K
     teacher_ckpt = str(tmp_path / 'teacher' / 'epoch_1.pth')
-    saved = torch.load(teacher_ckpt, weights_only=True)
+    saved = safe_torch_load(teacher_ckpt)
     assert saved['meta']['dataset_meta']['num_keypoints'] == K
 
     run = train('student', data, meta, str(tmp_path / 'student'),

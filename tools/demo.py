@@ -38,10 +38,12 @@ TEACHER_CFG = ('tokenpose/synthcoco/'
                'tokenpose_stemnet-tiny_1xb16-30e_synthcoco-128x96.py')
 STUDENT_INFER_CFG = ('distilpose/synthcoco/'
                      'distilpose_stemnet-tiny_inference_synthcoco-128x96.py')
-#: Epochs of the two training stages of the shipped teacher, and the end of
-#: the first stage's cosine (the config's 30 epochs).
-TEACHER_STAGES = (18, 22)
-TEACHER_COSINE_END = 30
+#: The shipped teacher's two training stages: (epochs run, epoch at which
+#: that stage's cosine would reach its minimum). Stage 1 is the first 18
+#: epochs of the config's 30-epoch schedule; stage 2 restarts from its
+#: weights and stops 16 epochs into a 22-epoch cosine (where the session
+#: that trained it ran out of time).
+TEACHER_STAGES = ((18, 30), (16, 22))
 # name: (title, training config, test config)
 MODELS = {
     'teacher': ('TokenPose teacher', TEACHER_CFG, TEACHER_CFG),
@@ -137,12 +139,13 @@ def train_teacher(args) -> str:
     weights, a fresh warm-up and cosine (a warm restart: the climb off
     the mean pose begins when the first cosine has already halved the
     learning rate)."""
-    stage1, stage2 = args.teacher_stages
-    first = train('teacher', args, schedule_options(
-        stage1, args.batch_size, cosine_end=TEACHER_COSINE_END),
-        work_name='teacher_stage1')
+    (epochs1, end1), (epochs2, end2) = args.teacher_stages
+    first = train('teacher', args,
+                  schedule_options(epochs1, args.batch_size, end1),
+                  work_name='teacher_stage1')
     return train('teacher', args, [
-        *schedule_options(stage2, args.batch_size), f'load_from={first}'
+        *schedule_options(epochs2, args.batch_size, end2),
+        f'load_from={first}'
     ], work_name='teacher_stage2')
 
 
@@ -176,21 +179,24 @@ def main():
         help='train the teacher and overwrite the shipped checkpoint '
         '(model_zoo/synthcoco/) instead of using it')
     parser.add_argument(
-        '--teacher-stages', type=int, nargs=2, default=TEACHER_STAGES,
-        metavar=('E1', 'E2'),
-        help='with --train-teacher: epochs of its two stages')
+        '--teacher-stages', type=int, nargs=4, metavar=('E1', 'END1', 'E2',
+                                                        'END2'),
+        default=[n for stage in TEACHER_STAGES for n in stage],
+        help='with --train-teacher: epochs and cosine end of its two stages')
     parser.add_argument('--train-images', type=int, default=2000)
     parser.add_argument('--val-images', type=int, default=200)
     parser.add_argument('--data-seed', type=int, default=0,
                         help='seed of the generated dataset')
     parser.add_argument('--batch-size', type=int, default=None,
-                        help="training batch (default: the configs' 32)")
+                        help="training batch (default: the configs' 16)")
     parser.add_argument('--latency-rounds', type=int, default=20,
                         help='interleaved timing rounds per model')
     parser.add_argument('--seed', type=int, default=0,
                         help='training seed (of the teacher too with '
                         '--train-teacher)')
     args = parser.parse_args()
+    args.teacher_stages = (tuple(args.teacher_stages[:2]),
+                           tuple(args.teacher_stages[2:]))
     args.out, args.work_dir, args.data = map(
         osp.abspath, (args.out, args.work_dir, args.data))
     os.makedirs(args.out, exist_ok=True)
