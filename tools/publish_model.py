@@ -41,6 +41,7 @@ def publish(src: str, dst: str) -> str:
     fd, tmp = tempfile.mkstemp(dir=osp.dirname(osp.abspath(dst)),
                                suffix='.tmp')
     os.close(fd)
+    os.chmod(tmp, 0o644)  # mkstemp makes it private; a shipped file is not
     try:
         torch.save(out, tmp)
         os.replace(tmp, dst)
