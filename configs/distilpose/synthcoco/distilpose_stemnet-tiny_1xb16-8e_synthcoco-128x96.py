@@ -1,10 +1,7 @@
 # The demo's DistilPose student distilled from the demo's TokenPose teacher
 # (the shipped checkpoint; tools/demo.py --train-teacher re-creates it). The
 # distillation terms and weights are the official recipe's.
-_base_ = [
-    './distilpose_stemnet-tiny_inference_synthcoco-128x96.py',
-    '../../_base_/schedules/adam-cosine_synthcoco.py',
-]
+_base_ = ['./distilpose_stemnet-tiny_inference_synthcoco-128x96.py']
 
 model = dict(
     type='DistilPoseDistiller',

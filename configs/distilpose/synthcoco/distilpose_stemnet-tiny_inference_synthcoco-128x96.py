@@ -1,12 +1,12 @@
 # The demo's DistilPose student on the generated people (CPU-sized), alone:
 # for test, inference and export. A StemNet (32-channel stem, one
 # Bottleneck), a 4-layer 96-dim token encoder on 4x3 patches of the 32x24
-# map and the DistilPose head. Its training configs add the schedule:
+# map and the DistilPose head. Its training configs set the epochs:
 #   distilpose_stemnet-tiny_1xb16-8e_synthcoco-128x96.py  (distilled)
 #   td-reg_stemnet-tiny-tde_1xb16-8e_synthcoco-128x96.py  (baseline)
 _base_ = [
-    '../../_base_/default_runtime.py',
     '../../_base_/datasets/synthcoco.py',
+    '../../_base_/schedules/adam-cosine_synthcoco.py',
 ]
 
 num_keypoints = 17

@@ -1,10 +1,7 @@
 # The regression baseline of the demo's student: the same network, data and
 # schedule, trained alone with the coordinate loss (no teacher, no score or
 # sigma outputs).
-_base_ = [
-    './distilpose_stemnet-tiny_inference_synthcoco-128x96.py',
-    '../../_base_/schedules/adam-cosine_synthcoco.py',
-]
+_base_ = ['./distilpose_stemnet-tiny_inference_synthcoco-128x96.py']
 
 model = dict(head=dict(with_score=False, with_sigma=False))
 

@@ -6,7 +6,6 @@
 # One departure from the official initialisation, named in the head config:
 # zero_init_last starts the head's last Linear at zero (README, "The demo").
 _base_ = [
-    '../../_base_/default_runtime.py',
     '../../_base_/datasets/synthcoco.py',
     '../../_base_/schedules/adam-cosine_synthcoco.py',
 ]
