@@ -97,7 +97,6 @@ def model_profiles(configs: List[str],
         cfg = Config.fromfile(config)
         w, h = cfg.codec['input_size']
         model = MODELS.build(cfg.model).eval()
-        model.forward = model._forward  # tensors in, tensors out
         info = model_complexity(model, (3, h, w))
         models.append(model)
         inputs.append(torch.randn(1, 3, h, w))
@@ -111,7 +110,7 @@ def model_profiles(configs: List[str],
         for round_ in range(rounds + 2):  # 2 warm-up rounds
             for model, x, t in zip(models, inputs, times):
                 start = time.perf_counter()
-                model(x)
+                model._forward(x)  # tensors in, tensors out
                 if round_ >= 2:
                     t.append(time.perf_counter() - start)
     torch.set_num_threads(threads)
