@@ -28,9 +28,8 @@ class TokenPoseHead(HeatmapHead):
         decoder (dict, optional): Codec config used by ``predict``.
         zero_init_last (bool): Start the last Linear at zero instead of
             TokenPose's truncated normal (std 0.02). Not the official
-            initialisation; it lets a small teacher leave the mean-pose
-            plateau in hundreds instead of thousands of iterations (see the
-            README's demo section). Default False.
+            initialisation (see the README's demo section for what it
+            does and does not change). Default False.
         init_cfg (dict | list[dict], optional): Initialisation config.
     """
 
@@ -80,10 +79,9 @@ class TokenPoseHead(HeatmapHead):
     def init_weights(self):
         super().init_weights()
         if self.zero_init_last:
-            # With the LayerNorm in front, a random last layer draws a large
-            # sample-independent map at the start; reducing it first is the
-            # fastest way down the loss and pins the keypoint tokens to the
-            # mean pose. From zero, the first updates follow the targets.
+            # Measured on a memorisation probe (README, "The teacher"): with
+            # TokenPose's random last layer the loss stalls at the mean map,
+            # from zero it falls to 0.09x of it in 150 steps.
             nn.init.zeros_(self.mlp[-1].weight)
             nn.init.zeros_(self.mlp[-1].bias)
 
