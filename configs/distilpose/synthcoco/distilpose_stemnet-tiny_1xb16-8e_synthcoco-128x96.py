@@ -1,7 +1,10 @@
 # The demo's DistilPose student distilled from the demo's TokenPose teacher
 # (the shipped checkpoint; tools/demo.py --train-teacher re-creates it). The
 # distillation terms and weights are the official recipe's.
-_base_ = ['./distilpose_stemnet-tiny_inference_synthcoco-128x96.py']
+_base_ = [
+    './distilpose_stemnet-tiny_inference_synthcoco-128x96.py',
+    '../../_base_/distillation/distilpose_losses.py',
+]
 
 model = dict(
     type='DistilPoseDistiller',
@@ -9,14 +12,7 @@ model = dict(
     'tokenpose_stemnet-tiny_1xb16-30e_synthcoco-128x96.py',
     teacher_ckpt='model_zoo/synthcoco/'
     'tokenpose_stemnet-tiny_1xb16-30e_synthcoco-128x96.pth',
-    distill_losses=dict(
-        vis_token=dict(type='TokenDistilLoss', loss_weight=5e-4),
-        kpt_token=dict(type='TokenDistilLoss', loss_weight=5e-4),
-        sim_heatmap=dict(
-            type='SimulatedHeatmapLoss',
-            reduction_mode='masked',
-            loss_weight=1.0),
-        score=dict(type='ScoreDistilLoss', loss_weight=0.01)))
+    distill_losses=_base_.distill_losses)
 
 train_cfg = dict(max_epochs=8, val_interval=1)
 default_hooks = dict(
