@@ -9,4 +9,6 @@ distill_losses = dict(
         type='SimulatedHeatmapLoss',
         reduction_mode='masked',
         loss_weight=1.0),
-    score=dict(type='ScoreDistilLoss', loss_weight=0.01))
+    # coord_scale=None: the official score lookup, (w - 1, h - 1); left
+    # out, the distiller looks up in the teacher's heatmap frame.
+    score=dict(type='ScoreDistilLoss', loss_weight=0.01, coord_scale=None))

@@ -11,15 +11,20 @@ from torch import Tensor
 from ...checkpoint import load_state_dict_strictly, read_state_dict
 from ..heads import DistilPoseHead, TokenPoseHead
 from ..necks import TokenDistillingEncoder
+from .teacher import (is_heatmap_head, load_teacher_model_cfg,
+                      teacher_heatmap_frame)
 
 #: Distillation terms, by the name used in ``distill_losses`` and logs.
 DISTILL_TERMS = ('vis_token', 'kpt_token', 'sim_heatmap', 'score')
+#: The terms that need a teacher with a token encoder (TokenPose).
+TOKEN_TERMS = ('vis_token', 'kpt_token')
 
 
 @MODELS.register_module()
 class DistilPoseDistiller(TopdownPoseEstimator):
     """DistilPose training model: a top-down student distilled from a frozen
-    TokenPose teacher.
+    heatmap teacher (TokenPose in the paper; any MMPose top-down heatmap
+    model for the heatmap terms).
 
     The student is this model itself (``backbone``, ``neck`` =
     :class:`TokenDistillingEncoder`, ``head`` = :class:`DistilPoseHead`), so
@@ -34,17 +39,22 @@ class DistilPoseDistiller(TopdownPoseEstimator):
 
     Args:
         backbone, neck, head: The student, as for ``TopdownPoseEstimator``.
-        teacher_cfg (str | dict): Teacher config file or model config dict
-            (a ``TopdownPoseEstimator`` with a TDE neck and a
-            :class:`TokenPoseHead`).
-        teacher_ckpt (str): The teacher checkpoint (this project's
-            layout; convert official ones with
+        teacher_cfg (str | dict): The teacher: a config file, an
+            ``mmpose::`` config path (as MMPose's ``_base_`` takes), a
+            config dict holding ``model`` or a model dict. Any top-down
+            model whose head is a ``HeatmapHead`` (or subclass: ViTPose,
+            ViPNAS, :class:`TokenPoseHead`) and whose codec is MSRA-, Megvii-
+            or UDP-style, on the student's input size and keypoints.
+        teacher_ckpt (str): The teacher checkpoint (an ordinary MMPose
+            checkpoint; official DistilPose teachers converted with
             ``tools/convert_official.py``): a path, or a URL read from
             torch's hub cache, loaded with ``weights_only=True``.
         distill_losses (dict): Loss configs keyed by the terms
-            ``vis_token``, ``kpt_token``, ``sim_heatmap``, ``score``; any
-            subset. ``sim_heatmap`` takes the teacher's heatmap size when
-            its config omits ``heatmap_size``.
+            ``vis_token``, ``kpt_token`` (these two need a TokenPose
+            teacher), ``sim_heatmap``, ``score``; any subset.
+            ``sim_heatmap`` and ``score`` take the teacher's heatmap size
+            and frame (:func:`teacher_heatmap_frame`) unless their configs
+            name ``heatmap_size`` / ``coord_scale``.
         init_backbone_from_teacher (bool): Start the student backbone from
             the teacher backbone's weights (DistilPose-L: its 3-stage HRNet
             from the teacher's HRNet-W48 stages 1-3). Every student backbone
@@ -97,12 +107,7 @@ class DistilPoseDistiller(TopdownPoseEstimator):
 
     # ----------------------------------------------------------- building
     def _build_teacher(self, teacher_cfg, data_preprocessor) -> nn.Module:
-        if isinstance(teacher_cfg, str):
-            teacher_cfg = Config.fromfile(teacher_cfg).model
-        elif isinstance(teacher_cfg, (dict, ConfigDict)) and \
-                'model' in teacher_cfg:
-            teacher_cfg = teacher_cfg['model']
-        teacher_cfg = ConfigDict(teacher_cfg)
+        teacher_cfg = load_teacher_model_cfg(teacher_cfg)
         # The teacher sees the student's preprocessed batch.
         t_prep = teacher_cfg.pop('data_preprocessor', None)
         if t_prep is not None and data_preprocessor is not None:
@@ -113,14 +118,43 @@ class DistilPoseDistiller(TopdownPoseEstimator):
                         f'({key}: {t_prep.get(key)} vs '
                         f'{data_preprocessor.get(key)}); the teacher runs on '
                         "the student's batch, so they must agree.")
+        # Its weights come from teacher_ckpt: a pretrained backbone named
+        # in an MMPose config is neither needed nor fetched.
+        teacher_cfg.get('backbone', {}).pop('init_cfg', None)
         teacher = MODELS.build(teacher_cfg)
-        if not isinstance(getattr(teacher, 'neck', None),
-                          TokenDistillingEncoder) or not isinstance(
-                              getattr(teacher, 'head', None), TokenPoseHead):
-            raise TypeError('The teacher must be a top-down model with a '
-                            'TokenDistillingEncoder neck and a TokenPoseHead, '
-                            f'got {type(teacher).__name__}.')
-        s, t = self.neck, teacher.neck
+        head = getattr(teacher, 'head', None)
+        if not isinstance(teacher, TopdownPoseEstimator) or \
+                not is_heatmap_head(head):
+            raise TypeError(
+                'The teacher must be a top-down heatmap model (a HeatmapHead '
+                'or a subclass such as TokenPoseHead), got a '
+                f'{type(teacher).__name__} with a {type(head).__name__}.')
+        if self.head.num_joints != head.out_channels:
+            raise ValueError(
+                f'The student head predicts {self.head.num_joints} keypoints '
+                f'and the teacher head {head.out_channels}: distillation '
+                'needs the same keypoints.')
+        self.teacher_frame = teacher_heatmap_frame(head,
+                                                   self.neck.input_size)
+        return teacher
+
+    @property
+    def teacher_has_tokens(self) -> bool:
+        """Whether the teacher encodes tokens as the student does (a
+        TokenPose teacher), which the token terms need."""
+        return isinstance(getattr(self.teacher, 'neck', None),
+                          TokenDistillingEncoder) and isinstance(
+                              self.teacher.head, TokenPoseHead)
+
+    def _check_token_terms(self, names):
+        if not self.teacher_has_tokens:
+            raise ValueError(
+                f'distill_losses {sorted(names)} distil tokens, but the '
+                f'teacher ({type(self.teacher.backbone).__name__} + '
+                f'{type(self.teacher.head).__name__}) has no token encoder: '
+                'keep only the heatmap terms (sim_heatmap, score), or use a '
+                'TokenPose teacher.')
+        s, t = self.neck, self.teacher.neck
         for attr in ('num_keypoints', 'embed_dims', 'grid_size',
                      'input_size'):
             if getattr(s, attr) != getattr(t, attr):
@@ -129,19 +163,18 @@ class DistilPoseDistiller(TopdownPoseEstimator):
                     f'{getattr(s, attr)} vs {getattr(t, attr)}. Token '
                     'distillation needs the same keypoints, token size and '
                     'patch grid (input size / stride / patch size).')
-        if self.head.num_joints != teacher.head.out_channels:
-            raise ValueError(
-                f'The student head predicts {self.head.num_joints} keypoints '
-                f'and the teacher head {teacher.head.out_channels}.')
-        return teacher
 
     def _build_distill_losses(self, cfgs: dict) -> nn.ModuleDict:
         unknown = set(cfgs) - set(DISTILL_TERMS)
         if unknown:
             raise ValueError(f'Unknown distill_losses {sorted(unknown)}; '
                              f'valid terms are {DISTILL_TERMS}.')
+        token_terms = set(cfgs) & set(TOKEN_TERMS)
+        if token_terms:
+            self._check_token_terms(token_terms)
         needs = dict(score=self.head.with_score,
                      sim_heatmap=self.head.with_sigma)
+        t_size = tuple(self.teacher.head.decoder.heatmap_size)
         losses = nn.ModuleDict()
         for name, cfg in cfgs.items():
             if not needs.get(name, True):
@@ -149,10 +182,13 @@ class DistilPoseDistiller(TopdownPoseEstimator):
                     f"distill_losses['{name}'] needs a DistilPoseHead with "
                     f'with_{"score" if name == "score" else "sigma"}=True.')
             cfg = dict(cfg)
+            if name in ('sim_heatmap', 'score'):
+                # Drawn and looked up in the teacher's heatmap frame unless
+                # the config names one (None: the official score lookup).
+                cfg.setdefault('coord_scale', self.teacher_frame)
             if name == 'sim_heatmap':
-                t_size = self.teacher.head.heatmap_size
                 cfg.setdefault('heatmap_size', t_size)
-                if tuple(cfg['heatmap_size']) != tuple(t_size):
+                if tuple(cfg['heatmap_size']) != t_size:
                     raise ValueError(
                         f'sim_heatmap heatmap_size {cfg["heatmap_size"]} '
                         f'differs from the teacher heatmaps {t_size}.')
@@ -194,10 +230,13 @@ class DistilPoseDistiller(TopdownPoseEstimator):
     # ----------------------------------------------------------- training
     @torch.no_grad()
     def teacher_forward(self, inputs: Tensor):
-        """Teacher tokens and heatmaps: (kpt_tokens, vis_tokens, heatmaps)."""
-        kpt_tokens, vis_tokens = self.teacher.extract_feat(inputs)
-        heatmaps = self.teacher.head.forward((kpt_tokens, vis_tokens))
-        return kpt_tokens, vis_tokens, heatmaps
+        """The teacher's (kpt_tokens, vis_tokens, heatmaps); the tokens are
+        None for a teacher without a token encoder."""
+        feats = self.teacher.extract_feat(inputs)
+        heatmaps = self.teacher.head.forward(feats)
+        if self.teacher_has_tokens:
+            return feats[0], feats[1], heatmaps
+        return None, None, heatmaps
 
     def loss(self, inputs: Tensor, data_samples: SampleList) -> dict:
         kpt_tokens, vis_tokens = self.extract_feat(inputs)

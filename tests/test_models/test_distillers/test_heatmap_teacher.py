@@ -1,0 +1,171 @@
+"""DistilPose students distilled from MMPose heatmap models (not TokenPose):
+config routes, build-time refusals, the teacher's heatmap frame."""
+import numpy as np
+import pytest
+import torch
+from conftest import config_path
+from mmengine.config import Config
+from mmpose.codecs import MSRAHeatmap, UDPHeatmap
+from mmpose.testing import get_packed_inputs
+
+from distilpose.models.distillers.teacher import (resolve_scoped_config,
+                                                  teacher_heatmap_frame)
+from distilpose.models.losses import simulate_heatmaps
+
+S_TRAIN = 'distilpose/coco/distilpose-s_stemnet_8xb32-300e_coco-256x192.py'
+HRNET = ('mmpose::body_2d_keypoint/topdown_heatmap/coco/'
+         'td-hm_hrnet-w32_8xb64-210e_coco-256x192.py')
+HEATMAP_TERMS = dict(
+    sim_heatmap=dict(type='SimulatedHeatmapLoss'),
+    score=dict(type='ScoreDistilLoss', loss_weight=0.01))
+
+
+def small_heatmap_teacher(codec_type='MSRAHeatmap'):
+    """A SimpleBaseline-style MMPose model at the student's input size."""
+    codec = dict(type=codec_type, input_size=(192, 256),
+                 heatmap_size=(48, 64), sigma=2)
+    return dict(
+        type='TopdownPoseEstimator',
+        data_preprocessor=dict(
+            type='PoseDataPreprocessor',
+            mean=[123.675, 116.28, 103.53],
+            std=[58.395, 57.12, 57.375],
+            bgr_to_rgb=True),
+        backbone=dict(type='StemNet'),
+        head=dict(type='HeatmapHead', in_channels=256, out_channels=17,
+                  deconv_out_channels=None,
+                  loss=dict(type='KeypointMSELoss', use_target_weight=True),
+                  decoder=codec))
+
+
+def save_weights(model_cfg, path):
+    from mmengine.registry import init_default_scope
+    from mmpose.registry import MODELS
+    init_default_scope('mmpose')
+    model = MODELS.build(Config(dict(model=model_cfg)).model)
+    torch.save(dict(state_dict=model.state_dict()), str(path))
+    return str(path)
+
+
+@pytest.fixture(scope='module')
+def small_ckpt(tmp_path_factory):
+    return save_weights(small_heatmap_teacher(),
+                        tmp_path_factory.mktemp('t') / 'small.pth')
+
+
+def distiller(teacher_cfg, teacher_ckpt, distill_losses=HEATMAP_TERMS):
+    from mmengine.registry import init_default_scope
+    from mmpose.registry import MODELS
+    cfg = Config.fromfile(config_path(S_TRAIN)).model
+    # Replaced, not merged: the config's own terms include the token ones.
+    cfg.distill_losses = distill_losses
+    init_default_scope('mmpose')
+    return MODELS.build(
+        dict(cfg, teacher_cfg=teacher_cfg, teacher_ckpt=teacher_ckpt))
+
+
+def train_steps(model, steps=2):
+    model.init_weights()
+    model.train()
+    before = {k: v.clone() for k, v in model.teacher.state_dict().items()}
+    optim = torch.optim.Adam(model.parameters(), lr=1e-3)
+    for _ in range(steps):
+        packed = get_packed_inputs(2, num_keypoints=17, with_heatmap=False,
+                                   with_simcc_label=False)
+        inputs = (torch.stack(packed['inputs']).float() - 128.) / 64.
+        losses = model.loss(inputs, packed['data_samples'])
+        losses = {k: v for k, v in losses.items() if k.startswith('loss')}
+        loss = sum(losses.values())
+        optim.zero_grad()
+        loss.backward()
+        optim.step()
+    assert set(losses) == {'loss_kpt', 'loss_sim_heatmap', 'loss_score'}
+    assert all(torch.isfinite(v) for v in losses.values())
+    assert not model.teacher.training
+    for key, value in model.teacher.state_dict().items():
+        assert torch.equal(value, before[key]), key
+    assert all(p.grad is None for p in model.teacher.parameters())
+
+
+def test_mmpose_scoped_teacher_config_builds_and_trains(tmp_path):
+    cfg = Config.fromfile(resolve_scoped_config(HRNET))
+    ckpt = save_weights(cfg.model, tmp_path / 'hrnet.pth')
+    model = distiller(HRNET, ckpt)
+    assert type(model.teacher.backbone).__name__ == 'HRNet'
+    # MSRA frame: (w, h) heatmap pixels per normalised unit.
+    assert model.distill_losses['sim_heatmap'].coord_scale == (48., 64.)
+    train_steps(model, steps=1)
+
+
+def test_dict_teacher_trains_with_heatmap_terms_only(small_ckpt):
+    train_steps(distiller(small_heatmap_teacher(), small_ckpt))
+
+
+def test_token_terms_are_refused_without_a_token_teacher(small_ckpt):
+    terms = dict(HEATMAP_TERMS,
+                 kpt_token=dict(type='TokenDistilLoss', loss_weight=5e-4))
+    with pytest.raises(ValueError,
+                       match=r"\['kpt_token'\] distil tokens.*no token "
+                       'encoder'):
+        distiller(small_heatmap_teacher(), small_ckpt, distill_losses=terms)
+
+
+def test_unknown_scoped_config_is_a_clear_error(small_ckpt):
+    with pytest.raises(FileNotFoundError, match='does not exist'):
+        distiller('mmpose::body_2d_keypoint/nope.py', small_ckpt)
+
+
+def test_teacher_of_another_input_size_is_refused(small_ckpt):
+    cfg = small_heatmap_teacher()
+    cfg['head']['decoder'].update(input_size=(288, 384),
+                                  heatmap_size=(72, 96))
+    with pytest.raises(ValueError, match=r'teacher sees \(288, 384\)'):
+        distiller(cfg, small_ckpt)
+
+
+def test_non_heatmap_teacher_is_refused(small_ckpt):
+    cfg = small_heatmap_teacher()
+    cfg['head'] = dict(type='RegressionHead', in_channels=256,
+                       num_joints=17)
+    with pytest.raises(TypeError, match='top-down heatmap model'):
+        distiller(cfg, small_ckpt)
+
+
+def test_udp_teacher_sets_the_udp_frame(tmp_path):
+    cfg = small_heatmap_teacher('UDPHeatmap')
+    model = distiller(cfg, save_weights(cfg, tmp_path / 'udp.pth'))
+    expected = (192 * 47 / 191, 256 * 63 / 255)
+    for term in ('sim_heatmap', 'score'):
+        assert model.distill_losses[term].coord_scale == \
+            pytest.approx(expected)
+
+
+@pytest.mark.parametrize('codec_cls', [MSRAHeatmap, UDPHeatmap])
+def test_simulated_peak_lands_on_the_teacher_peak(codec_cls):
+    """A keypoint where the two conventions disagree by a pixel: drawn in
+    the teacher's frame, the simulated peak is the teacher's peak pixel."""
+    input_size, heatmap_size = (192, 256), (48, 64)
+    codec = codec_cls(input_size=input_size, heatmap_size=heatmap_size,
+                      sigma=2)
+    keypoint = np.array([[[151., 203.]]])  # MSRA x 37.75, UDP x 37.16
+    target = codec.encode(keypoint, np.ones((1, 1)))['heatmaps'][0]
+    t_peak = np.unravel_index(target.argmax(), target.shape)
+
+    class Head:
+        decoder = codec
+
+    scale = teacher_heatmap_frame(Head, input_size)
+    coords = torch.tensor(keypoint / np.array(input_size)).float()
+    sim, _ = simulate_heatmaps(coords, torch.full((1, 1, 2), 1.5),
+                               heatmap_size, scale)
+    s_peak = np.unravel_index(sim[0, 0].argmax().item(), sim.shape[2:])
+    assert s_peak == t_peak
+    # The other convention misses it: the test tells the frames apart.
+    other = (48., 64.) if codec_cls is UDPHeatmap else \
+        teacher_heatmap_frame(
+            type('H', (), {'decoder': UDPHeatmap(input_size, heatmap_size)}),
+            input_size)
+    sim, _ = simulate_heatmaps(coords, torch.full((1, 1, 2), 1.5),
+                               heatmap_size, other)
+    assert np.unravel_index(sim[0, 0].argmax().item(),
+                            sim.shape[2:]) != t_peak
