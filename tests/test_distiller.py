@@ -95,7 +95,8 @@ def test_keypoint_mismatch_is_a_build_error(teacher_ckpt, tmp_path):
     cfg = Config.fromfile(config_path(T_STEM)).model
     cfg.neck.num_keypoints = 16
     cfg.head.out_channels = 16
-    with pytest.raises(ValueError, match='predicts 17 keypoints and the teacher head 16'):
+    with pytest.raises(ValueError,
+                       match='predicts 17 keypoints and the teacher head 16'):
         build_from_config(S_TRAIN, teacher_cfg=cfg.to_dict(),
                           teacher_ckpt=teacher_ckpt)
 

@@ -2,7 +2,6 @@ from typing import Optional, Union
 
 import torch
 import torch.nn as nn
-from mmengine.config import Config, ConfigDict
 from mmpose.models.pose_estimators import TopdownPoseEstimator
 from mmpose.registry import MODELS
 from mmpose.utils.typing import ConfigType, OptConfigType, SampleList
