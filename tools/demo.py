@@ -6,7 +6,7 @@
 1. generate a COCO-format dataset of synthetic people (data/synthcoco);
 2. take the shipped TokenPose teacher (model_zoo/synthcoco/, its sha256
    checked against configs/tokenpose/synthcoco/metafile.yml), or with
-   ``--train-teacher`` re-create it (two mim train stages, see
+   ``--train-teacher`` re-create it (mim train stages, see
    :func:`train_teacher`);
 3. distil the DistilPose student from it  (mim train mmpose <distill cfg>);
 4. train the regression baseline: same network, data, seed and budget;
@@ -38,12 +38,12 @@ TEACHER_CFG = ('tokenpose/synthcoco/'
                'tokenpose_stemnet-tiny_1xb16-30e_synthcoco-128x96.py')
 STUDENT_INFER_CFG = ('distilpose/synthcoco/'
                      'distilpose_stemnet-tiny_inference_synthcoco-128x96.py')
-#: The shipped teacher's two training stages: (epochs run, epoch at which
-#: that stage's cosine would reach its minimum). Stage 1 is the first 18
-#: epochs of the config's 30-epoch schedule; stage 2 restarts from its
-#: weights and stops 16 epochs into a 22-epoch cosine (where the session
-#: that trained it ran out of time).
-TEACHER_STAGES = ((18, 30), (16, 22))
+#: The shipped teacher's training stages: (epochs run, epoch at which that
+#: stage's cosine reaches its minimum). Stage 1 is the first 18 epochs of
+#: the config's 30-epoch schedule; stage 2 restarts from its weights and
+#: stops 16 epochs into a 22-epoch cosine (where the session that trained
+#: it ran out of time); stage 3 restarts again for a full 40-epoch cosine.
+TEACHER_STAGES = ((18, 30), (16, 22), (40, 40))
 # name: (title, training config, test config)
 MODELS = {
     'teacher': ('TokenPose teacher', TEACHER_CFG, TEACHER_CFG),
@@ -62,14 +62,31 @@ def log(msg: str) -> None:
 
 def run(cmd, logfile: str) -> None:
     """Run an MMPose command, its output going to ``logfile``."""
-    log('$ ' + ' '.join(shlex.quote(c) for c in cmd))
-    with open(logfile, 'w') as f:
-        proc = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT,
-                              cwd=ROOT)
-    if proc.returncode:
+    run_parallel([(cmd, logfile)])
+
+
+def run_parallel(jobs, threads=None) -> None:
+    """Run MMPose commands side by side, each with ``threads`` torch
+    threads (default: the machine's cores shared out between them), and
+    wait for all. On a 2-core machine two 1-thread runs side by side take
+    little longer than one 2-thread run: torch's CPU kernels gain little
+    from the second thread at these sizes."""
+    threads = threads or max(1, (os.cpu_count() or 1) // len(jobs))
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads))
+    procs = []
+    for cmd, logfile in jobs:
+        log('$ ' + ' '.join(shlex.quote(c) for c in cmd))
+        with open(logfile, 'w') as f:
+            procs.append((subprocess.Popen(
+                cmd, stdout=f, stderr=subprocess.STDOUT, cwd=ROOT,
+                env=env), logfile))
+    failed = [logfile for proc, logfile in procs if proc.wait()]
+    for logfile in failed:
         with open(logfile) as f:
             tail = f.readlines()[-25:]
-        sys.exit(''.join(tail) + f'\ncommand failed, full log: {logfile}')
+        print(''.join(tail), file=sys.stderr)
+    if failed:
+        sys.exit(f'command failed, full logs: {", ".join(failed)}')
 
 
 def mim(*args) -> list:
@@ -97,27 +114,48 @@ def schedule_options(epochs=None, batch_size=None, cosine_end=None) -> list:
     return opts
 
 
-def train(name, args, options=(), work_name=None) -> str:
-    """``mim train`` of one model; returns its last checkpoint."""
-    cfg = osp.join(CFG, MODELS[name][1])
-    work_dir = osp.join(args.work_dir, work_name or name)
+def last_checkpoint(work_dir: str):
     last = osp.join(work_dir, 'last_checkpoint')
     if osp.isfile(last):
         with open(last) as f:
             ckpt = f.read().strip()
         if osp.isfile(ckpt):
-            log(f'{MODELS[name][0]}: {ckpt} exists, not retraining')
             return ckpt
-    os.makedirs(work_dir, exist_ok=True)
-    log(f'training the {MODELS[name][0]}')
-    start = time.time()
-    run(mim('train', 'mmpose', cfg, '--work-dir', work_dir, '--cfg-options',
-            *data_options(args.data), f'randomness.seed={args.seed}',
-            *options),
-        osp.join(work_dir, 'train.log'))
-    log(f'{MODELS[name][0]} trained in {time.time() - start:.0f} s')
-    with open(last) as f:
-        return f.read().strip()
+    return None
+
+
+def train(name, args, options=(), work_name=None) -> str:
+    """``mim train`` of one model; returns its last checkpoint."""
+    return train_side_by_side([(name, options, work_name)], args)[name]
+
+
+def train_side_by_side(runs, args) -> dict:
+    """``mim train`` of several models at once (``runs``: name, options,
+    work-dir name); returns {name: last checkpoint}. A model whose
+    checkpoint exists is not retrained."""
+    ckpts, jobs, started = {}, [], []
+    for name, options, work_name in runs:
+        work_dir = osp.join(args.work_dir, work_name or name)
+        ckpts[name] = last_checkpoint(work_dir)
+        if ckpts[name]:
+            log(f'{MODELS[name][0]}: {ckpts[name]} exists, not retraining')
+            continue
+        os.makedirs(work_dir, exist_ok=True)
+        log(f'training the {MODELS[name][0]}')
+        cfg = osp.join(CFG, MODELS[name][1])
+        jobs.append((mim('train', 'mmpose', cfg, '--work-dir', work_dir,
+                         '--cfg-options', *data_options(args.data),
+                         f'randomness.seed={args.seed}', *options),
+                     osp.join(work_dir, 'train.log')))
+        started.append((name, work_dir))
+    if jobs:
+        start = time.time()
+        run_parallel(jobs)
+        titles = ', '.join(MODELS[name][0] for name, _ in started)
+        log(f'{titles} trained in {time.time() - start:.0f} s')
+    for name, work_dir in started:
+        ckpts[name] = last_checkpoint(work_dir)
+    return ckpts
 
 
 def test(name, ckpt, args) -> dict:
@@ -134,19 +172,18 @@ def test(name, ckpt, args) -> dict:
 
 
 def train_teacher(args) -> str:
-    """The teacher's recipe of record, in two ``mim train`` stages: the
-    first epochs of the config's cosine schedule, then, from those
-    weights, a fresh warm-up and cosine (a warm restart: the climb off
-    the mean pose begins when the first cosine has already halved the
-    learning rate)."""
-    (epochs1, end1), (epochs2, end2) = args.teacher_stages
-    first = train('teacher', args,
-                  schedule_options(epochs1, args.batch_size, end1),
-                  work_name='teacher_stage1')
-    return train('teacher', args, [
-        *schedule_options(epochs2, args.batch_size, end2),
-        f'load_from={first}'
-    ], work_name='teacher_stage2')
+    """The teacher's recipe of record, in ``mim train`` stages: the first
+    epochs of the config's cosine schedule, then, from each stage's last
+    weights, a fresh warm-up and cosine (warm restarts: the climb off the
+    mean pose begins when the first cosine has already halved the learning
+    rate)."""
+    ckpt = None
+    for i, (epochs, end) in enumerate(args.teacher_stages, 1):
+        options = schedule_options(epochs, args.batch_size, end)
+        if ckpt:
+            options.append(f'load_from={ckpt}')
+        ckpt = train('teacher', args, options, work_name=f'teacher_stage{i}')
+    return ckpt
 
 
 def teacher_weights(args) -> str:
@@ -179,10 +216,10 @@ def main():
         help='train the teacher and overwrite the shipped checkpoint '
         '(model_zoo/synthcoco/) instead of using it')
     parser.add_argument(
-        '--teacher-stages', type=int, nargs=4, metavar=('E1', 'END1', 'E2',
-                                                        'END2'),
+        '--teacher-stages', type=int, nargs='+', metavar='N',
         default=[n for stage in TEACHER_STAGES for n in stage],
-        help='with --train-teacher: epochs and cosine end of its two stages')
+        help='with --train-teacher: pairs of (epochs, cosine end), one per '
+        'stage (default: the recipe of record, %(default)s)')
     parser.add_argument('--train-images', type=int, default=2000)
     parser.add_argument('--val-images', type=int, default=200)
     parser.add_argument('--data-seed', type=int, default=0,
@@ -195,8 +232,10 @@ def main():
                         help='training seed (of the teacher too with '
                         '--train-teacher)')
     args = parser.parse_args()
-    args.teacher_stages = (tuple(args.teacher_stages[:2]),
-                           tuple(args.teacher_stages[2:]))
+    if len(args.teacher_stages) % 2:
+        parser.error('--teacher-stages takes pairs: EPOCHS COSINE_END ...')
+    args.teacher_stages = list(
+        zip(args.teacher_stages[::2], args.teacher_stages[1::2]))
     args.out, args.work_dir, args.data = map(
         osp.abspath, (args.out, args.work_dir, args.data))
     os.makedirs(args.out, exist_ok=True)
@@ -207,14 +246,17 @@ def main():
     helpers.ensure_dataset(args.data, args.train_images, args.val_images,
                            args.data_seed)
     ckpts = dict(teacher=teacher_weights(args))
-    times = {}
-    for name, extra in (('student',
-                         [f'model.teacher_ckpt={ckpts["teacher"]}']),
-                        ('baseline', [])):
-        t0 = time.time()
-        ckpts[name] = train(name, args, extra + schedule_options(
-            args.epochs, args.batch_size))
-        times[name] = time.time() - t0
+    # Side by side: the same budget, data and seed for both.
+    t0 = time.time()
+    ckpts.update(train_side_by_side(
+        [('student', [f'model.teacher_ckpt={ckpts["teacher"]}',
+                      *schedule_options(args.epochs, args.batch_size)],
+          None),
+         ('baseline', schedule_options(args.epochs, args.batch_size),
+          None)], args))
+    # Each run's time: until its last checkpoint was written.
+    times = {name: max(osp.getmtime(ckpts[name]) - t0, 0)
+             for name in ('student', 'baseline')}
 
     rows = []
     for name, (title, _, _) in MODELS.items():

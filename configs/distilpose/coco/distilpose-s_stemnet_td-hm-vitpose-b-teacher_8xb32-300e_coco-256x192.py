@@ -16,10 +16,7 @@ model = dict(
     teacher_ckpt='https://download.openmmlab.com/mmpose/v1/'
     'body_2d_keypoint/topdown_heatmap/coco/'
     'td-hm_ViTPose-base_8xb64-210e_coco-256x192-216eae50_20230314.pth',
-    distill_losses=dict(
-        _delete_=True,
-        sim_heatmap=dict(type='SimulatedHeatmapLoss', loss_weight=1.0),
-        score=dict(type='ScoreDistilLoss', loss_weight=0.01)))
+    distill_losses=dict(_delete_=True, **_base_.heatmap_distill_losses))
 
 
 def _udp(pipeline):

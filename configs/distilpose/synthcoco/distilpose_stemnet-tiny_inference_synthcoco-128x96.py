@@ -10,7 +10,7 @@ _base_ = [
 ]
 
 num_keypoints = 17
-codec = dict(type='RegressionLabel', input_size=(96, 128))
+codec = dict(type='RegressionLabel', input_size=_base_.input_size)
 
 model = dict(
     type='TopdownPoseEstimator',
@@ -43,25 +43,8 @@ model = dict(
     test_cfg=dict(flip_test=False))
 
 # The training pipeline of both training configs (coordinates as targets).
-train_pipeline = [
-    dict(type='LoadImage'),
-    dict(type='GetBBoxCenterScale'),
-    # No flip: the generated people mark their left limbs, a cue that a
-    # mirror image would contradict (and so no flip test either).
-    dict(
-        type='RandomBBoxTransform',
-        scale_factor=(0.75, 1.25),
-        rotate_factor=30),
-    dict(type='TopdownAffine', input_size=codec['input_size']),
+train_pipeline = _base_.train_augmentation + [
     dict(type='GenerateTarget', encoder=codec),
     dict(type='PackPoseInputs')
 ]
-val_pipeline = [
-    dict(type='LoadImage'),
-    dict(type='GetBBoxCenterScale'),
-    dict(type='TopdownAffine', input_size=codec['input_size']),
-    dict(type='PackPoseInputs')
-]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
-val_dataloader = dict(dataset=dict(pipeline=val_pipeline))
-test_dataloader = val_dataloader

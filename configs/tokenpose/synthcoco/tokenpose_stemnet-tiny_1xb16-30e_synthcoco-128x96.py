@@ -14,7 +14,7 @@ num_keypoints = 17
 max_epochs = 30
 codec = dict(
     type='MSRAHeatmap',
-    input_size=(96, 128),
+    input_size=_base_.input_size,
     heatmap_size=(24, 32),
     sigma=2,
     unbiased=True,
@@ -50,41 +50,14 @@ model = dict(
         decoder=codec),
     test_cfg=dict(flip_test=False))
 
-train_pipeline = [
-    dict(type='LoadImage'),
-    dict(type='GetBBoxCenterScale'),
-    # No flip: the generated people mark their left limbs, a cue that a
-    # mirror image would contradict (and so no flip test either).
-    dict(
-        type='RandomBBoxTransform',
-        scale_factor=(0.75, 1.25),
-        rotate_factor=30),
-    dict(type='TopdownAffine', input_size=codec['input_size']),
+train_pipeline = _base_.train_augmentation + [
     dict(type='GenerateTarget', encoder=codec),
     dict(type='PackPoseInputs')
 ]
-val_pipeline = [
-    dict(type='LoadImage'),
-    dict(type='GetBBoxCenterScale'),
-    dict(type='TopdownAffine', input_size=codec['input_size']),
-    dict(type='PackPoseInputs')
-]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
-val_dataloader = dict(dataset=dict(pipeline=val_pipeline))
-test_dataloader = val_dataloader
 
 train_cfg = dict(max_epochs=max_epochs, val_interval=2)
-param_scheduler = [
-    dict(
-        type='LinearLR', begin=0, end=100, start_factor=0.01,
-        by_epoch=False),
-    dict(
-        type='CosineAnnealingLR',
-        begin=0,
-        end=max_epochs,
-        by_epoch=True,
-        eta_min=1e-5)
-]
+param_scheduler = [_base_.warmup, dict(_base_.cosine, end=max_epochs)]
 default_hooks = dict(
     logger=dict(interval=20),
     checkpoint=dict(interval=2, max_keep_ckpts=2, save_best='coco/AP',
