@@ -1,9 +1,11 @@
 """DistilPose students distilled from MMPose heatmap models (not TokenPose):
 config routes, build-time refusals, the teacher's heatmap frame."""
+import os.path as osp
+
 import numpy as np
 import pytest
 import torch
-from conftest import config_path
+from conftest import ROOT, config_path
 from mmengine.config import Config
 from mmpose.codecs import MSRAHeatmap, UDPHeatmap
 from mmpose.testing import get_packed_inputs
@@ -15,27 +17,26 @@ from distilpose.models.losses import simulate_heatmaps
 S_TRAIN = 'distilpose/coco/distilpose-s_stemnet_8xb32-300e_coco-256x192.py'
 HRNET = ('mmpose::body_2d_keypoint/topdown_heatmap/coco/'
          'td-hm_hrnet-w32_8xb64-210e_coco-256x192.py')
+# The demo's student and its MMPose heatmap teacher (shipped weights).
+DEMO_STUDENT = ('distilpose/synthcoco/'
+                'distilpose_stemnet-tiny_1xb16-8e_synthcoco-128x96.py')
+DEMO_HM_TEACHER = ('topdown_heatmap/synthcoco/'
+                   'td-hm_hrnet-w16-tiny_1xb16-20e_synthcoco-128x96.py')
+DEMO_HM_WEIGHTS = osp.join(
+    ROOT, 'model_zoo', 'synthcoco',
+    'td-hm_hrnet-w16-tiny_1xb16-20e_synthcoco-128x96.pth')
 HEATMAP_TERMS = dict(
     sim_heatmap=dict(type='SimulatedHeatmapLoss'),
     score=dict(type='ScoreDistilLoss', loss_weight=0.01))
 
 
-def small_heatmap_teacher(codec_type='MSRAHeatmap'):
-    """A SimpleBaseline-style MMPose model at the student's input size."""
-    codec = dict(type=codec_type, input_size=(192, 256),
-                 heatmap_size=(48, 64), sigma=2)
-    return dict(
-        type='TopdownPoseEstimator',
-        data_preprocessor=dict(
-            type='PoseDataPreprocessor',
-            mean=[123.675, 116.28, 103.53],
-            std=[58.395, 57.12, 57.375],
-            bgr_to_rgb=True),
-        backbone=dict(type='StemNet'),
-        head=dict(type='HeatmapHead', in_channels=256, out_channels=17,
-                  deconv_out_channels=None,
-                  loss=dict(type='KeypointMSELoss', use_target_weight=True),
-                  decoder=codec))
+def demo_teacher(codec_type='MSRAHeatmap', **codec):
+    cfg = Config.fromfile(config_path(DEMO_HM_TEACHER)).model
+    cfg.head.decoder.update(type=codec_type, **codec)
+    if codec_type != 'MSRAHeatmap':
+        for key in ('unbiased', 'blur_kernel_size'):
+            cfg.head.decoder.pop(key)
+    return cfg.to_dict()
 
 
 def save_weights(model_cfg, path):
@@ -47,16 +48,11 @@ def save_weights(model_cfg, path):
     return str(path)
 
 
-@pytest.fixture(scope='module')
-def small_ckpt(tmp_path_factory):
-    return save_weights(small_heatmap_teacher(),
-                        tmp_path_factory.mktemp('t') / 'small.pth')
-
-
-def distiller(teacher_cfg, teacher_ckpt, distill_losses=HEATMAP_TERMS):
+def distiller(teacher_cfg, teacher_ckpt=DEMO_HM_WEIGHTS,
+              distill_losses=HEATMAP_TERMS, student=DEMO_STUDENT):
     from mmengine.registry import init_default_scope
     from mmpose.registry import MODELS
-    cfg = Config.fromfile(config_path(S_TRAIN)).model
+    cfg = Config.fromfile(config_path(student)).model
     # Replaced, not merged: the config's own terms include the token ones.
     cfg.distill_losses = distill_losses
     init_default_scope('mmpose')
@@ -64,13 +60,16 @@ def distiller(teacher_cfg, teacher_ckpt, distill_losses=HEATMAP_TERMS):
         dict(cfg, teacher_cfg=teacher_cfg, teacher_ckpt=teacher_ckpt))
 
 
-def train_steps(model, steps=2):
+def train_steps(model, steps=2, input_size=(96, 128)):
     model.init_weights()
     model.train()
     before = {k: v.clone() for k, v in model.teacher.state_dict().items()}
     optim = torch.optim.Adam(model.parameters(), lr=1e-3)
     for _ in range(steps):
-        packed = get_packed_inputs(2, num_keypoints=17, with_heatmap=False,
+        packed = get_packed_inputs(2, num_keypoints=17,
+                                   img_shape=input_size[::-1],
+                                   input_size=input_size,
+                                   heatmap_size=(24, 32), with_heatmap=False,
                                    with_simcc_label=False)
         inputs = (torch.stack(packed['inputs']).float() - 128.) / 64.
         losses = model.loss(inputs, packed['data_samples'])
@@ -90,51 +89,48 @@ def train_steps(model, steps=2):
 def test_mmpose_scoped_teacher_config_builds_and_trains(tmp_path):
     cfg = Config.fromfile(resolve_scoped_config(HRNET))
     ckpt = save_weights(cfg.model, tmp_path / 'hrnet.pth')
-    model = distiller(HRNET, ckpt)
+    model = distiller(HRNET, ckpt, student=S_TRAIN)
     assert type(model.teacher.backbone).__name__ == 'HRNet'
     # MSRA frame: (w, h) heatmap pixels per normalised unit.
     assert model.distill_losses['sim_heatmap'].coord_scale == (48., 64.)
-    train_steps(model, steps=1)
+    train_steps(model, steps=1, input_size=(192, 256))
 
 
-def test_dict_teacher_trains_with_heatmap_terms_only(small_ckpt):
-    train_steps(distiller(small_heatmap_teacher(), small_ckpt))
+def test_dict_teacher_trains_with_heatmap_terms_only():
+    train_steps(distiller(demo_teacher()))
 
 
-def test_token_terms_are_refused_without_a_token_teacher(small_ckpt):
+def test_token_terms_are_refused_without_a_token_teacher():
     terms = dict(HEATMAP_TERMS,
                  kpt_token=dict(type='TokenDistilLoss', loss_weight=5e-4))
     with pytest.raises(ValueError,
                        match=r"\['kpt_token'\] distil tokens.*no token "
                        'encoder'):
-        distiller(small_heatmap_teacher(), small_ckpt, distill_losses=terms)
+        distiller(demo_teacher(), distill_losses=terms)
 
 
-def test_unknown_scoped_config_is_a_clear_error(small_ckpt):
+def test_unknown_scoped_config_is_a_clear_error():
     with pytest.raises(FileNotFoundError, match='does not exist'):
-        distiller('mmpose::body_2d_keypoint/nope.py', small_ckpt)
+        distiller('mmpose::body_2d_keypoint/nope.py')
 
 
-def test_teacher_of_another_input_size_is_refused(small_ckpt):
-    cfg = small_heatmap_teacher()
-    cfg['head']['decoder'].update(input_size=(288, 384),
-                                  heatmap_size=(72, 96))
-    with pytest.raises(ValueError, match=r'teacher sees \(288, 384\)'):
-        distiller(cfg, small_ckpt)
+def test_teacher_of_another_input_size_is_refused():
+    teacher = demo_teacher(input_size=(192, 256), heatmap_size=(48, 64))
+    with pytest.raises(ValueError, match=r'teacher sees \(192, 256\)'):
+        distiller(teacher)
 
 
-def test_non_heatmap_teacher_is_refused(small_ckpt):
-    cfg = small_heatmap_teacher()
-    cfg['head'] = dict(type='RegressionHead', in_channels=256,
-                       num_joints=17)
+def test_non_heatmap_teacher_is_refused():
+    teacher = demo_teacher()
+    teacher['head'] = dict(type='RegressionHead', in_channels=16,
+                           num_joints=17)
     with pytest.raises(TypeError, match='top-down heatmap model'):
-        distiller(cfg, small_ckpt)
+        distiller(teacher)
 
 
-def test_udp_teacher_sets_the_udp_frame(tmp_path):
-    cfg = small_heatmap_teacher('UDPHeatmap')
-    model = distiller(cfg, save_weights(cfg, tmp_path / 'udp.pth'))
-    expected = (192 * 47 / 191, 256 * 63 / 255)
+def test_udp_teacher_sets_the_udp_frame():
+    model = distiller(demo_teacher('UDPHeatmap'))
+    expected = (96 * 23 / 95, 128 * 31 / 127)
     for term in ('sim_heatmap', 'score'):
         assert model.distill_losses[term].coord_scale == \
             pytest.approx(expected)
