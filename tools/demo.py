@@ -6,7 +6,7 @@
 1. generate a COCO-format dataset of synthetic people (data/synthcoco);
 2. take the shipped TokenPose teacher (model_zoo/synthcoco/, its sha256
    checked against configs/tokenpose/synthcoco/metafile.yml), or with
-   ``--train-teacher`` re-create it (mim train stages, see
+   ``--train-teacher`` re-create it (two mim train runs, see
    :func:`train_teacher`);
 3. distil the DistilPose student from it  (mim train mmpose <distill cfg>);
 4. train the regression baseline: same network, data, seed and budget;
@@ -35,25 +35,26 @@ import demo_helpers as helpers
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CFG = osp.join(ROOT, 'configs')
 TEACHER_CFG = ('tokenpose/synthcoco/'
-               'tokenpose_stemnet-tiny_1xb16-30e_synthcoco-128x96.py')
-STUDENT_INFER_CFG = ('distilpose/synthcoco/'
-                     'distilpose_stemnet-tiny_inference_synthcoco-128x96.py')
-#: The shipped teacher's training stages: (epochs run, epoch at which that
-#: stage's cosine reaches its minimum). Stage 1 is the first 18 epochs of
-#: the config's 30-epoch schedule; stage 2 restarts from its weights and
-#: stops 16 epochs into a 22-epoch cosine (where the session that trained
-#: it ran out of time); stage 3 restarts again for a full 40-epoch cosine.
-TEACHER_STAGES = ((18, 30), (16, 22), (40, 40))
+               'tokenpose_hrnet-w16-tiny_1xb16-20e_synthcoco-128x96.py')
+#: The MMPose heatmap model whose trained HRNet the teacher starts from.
+HM_TEACHER_CFG = ('topdown_heatmap/synthcoco/'
+                  'td-hm_hrnet-w16-tiny_1xb16-20e_synthcoco-128x96.py')
+STUDENT_INFER_CFG = (
+    'distilpose/synthcoco/'
+    'distilpose_hrnet-w16-tiny-3stage_inference_synthcoco-128x96.py')
 # name: (title, training config, test config)
 MODELS = {
+    'hm_teacher': ('HRNet heatmap model', HM_TEACHER_CFG, HM_TEACHER_CFG),
     'teacher': ('TokenPose teacher', TEACHER_CFG, TEACHER_CFG),
-    'student': ('DistilPose student', 'distilpose/synthcoco/'
-                'distilpose_stemnet-tiny_1xb16-8e_synthcoco-128x96.py',
+    'student': ('DistilPose student', 'distilpose/synthcoco/distilpose_'
+                'hrnet-w16-tiny-3stage_1xb16-8e_synthcoco-128x96.py',
                 STUDENT_INFER_CFG),
-    'baseline': ('regression baseline', 'distilpose/synthcoco/'
-                 'td-reg_stemnet-tiny-tde_1xb16-8e_synthcoco-128x96.py',
+    'baseline': ('regression baseline', 'distilpose/synthcoco/td-reg_'
+                 'hrnet-w16-tiny-3stage-tde_1xb16-8e_synthcoco-128x96.py',
                  None),
 }
+#: The models of the report, in its order.
+REPORTED = ('teacher', 'student', 'baseline')
 
 
 def log(msg: str) -> None:
@@ -172,18 +173,14 @@ def test(name, ckpt, args) -> dict:
 
 
 def train_teacher(args) -> str:
-    """The teacher's recipe of record, in ``mim train`` stages: the first
-    epochs of the config's cosine schedule, then, from each stage's last
-    weights, a fresh warm-up and cosine (warm restarts: the climb off the
-    mean pose begins when the first cosine has already halved the learning
-    rate)."""
-    ckpt = None
-    for i, (epochs, end) in enumerate(args.teacher_stages, 1):
-        options = schedule_options(epochs, args.batch_size, end)
-        if ckpt:
-            options.append(f'load_from={ckpt}')
-        ckpt = train('teacher', args, options, work_name=f'teacher_stage{i}')
-    return ckpt
+    """The teacher's recipe of record, two ``mim train`` runs with their
+    configs' schedules: the MMPose HRNet heatmap model (published where
+    the teacher config's backbone ``init_cfg`` reads it), then the TokenPose
+    teacher on that HRNet (a TokenPose on an untrained backbone sits at the
+    mean pose for tens of epochs; README, "The demo")."""
+    hm = helpers.zoo_entry(osp.join(CFG, HM_TEACHER_CFG))
+    helpers.publish(train('hm_teacher', args), hm['file'])
+    return train('teacher', args)
 
 
 def teacher_weights(args) -> str:
@@ -215,11 +212,6 @@ def main():
         '--train-teacher', action='store_true',
         help='train the teacher and overwrite the shipped checkpoint '
         '(model_zoo/synthcoco/) instead of using it')
-    parser.add_argument(
-        '--teacher-stages', type=int, nargs='+', metavar='N',
-        default=[n for stage in TEACHER_STAGES for n in stage],
-        help='with --train-teacher: pairs of (epochs, cosine end), one per '
-        'stage (default: the recipe of record, %(default)s)')
     parser.add_argument('--train-images', type=int, default=2000)
     parser.add_argument('--val-images', type=int, default=200)
     parser.add_argument('--data-seed', type=int, default=0,
@@ -232,10 +224,6 @@ def main():
                         help='training seed (of the teacher too with '
                         '--train-teacher)')
     args = parser.parse_args()
-    if len(args.teacher_stages) % 2:
-        parser.error('--teacher-stages takes pairs: EPOCHS COSINE_END ...')
-    args.teacher_stages = list(
-        zip(args.teacher_stages[::2], args.teacher_stages[1::2]))
     args.out, args.work_dir, args.data = map(
         osp.abspath, (args.out, args.work_dir, args.data))
     os.makedirs(args.out, exist_ok=True)
@@ -259,14 +247,15 @@ def main():
              for name in ('student', 'baseline')}
 
     rows = []
-    for name, (title, _, _) in MODELS.items():
+    for name in REPORTED:
+        title = MODELS[name][0]
         log(f'evaluating the {title}')
         rows.append(dict(name=name, title=title, train_s=times.get(name),
                          metrics=test(name, ckpts[name], args)))
     log('measuring size and speed')
     profiles = helpers.model_profiles(
-        [osp.join(CFG, test_cfg or train_cfg)
-         for _, train_cfg, test_cfg in MODELS.values()],
+        [osp.join(CFG, MODELS[name][2] or MODELS[name][1])
+         for name in REPORTED],
         rounds=args.latency_rounds)
     for row, profile in zip(rows, profiles):
         row.update(profile)

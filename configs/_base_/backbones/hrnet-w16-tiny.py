@@ -29,3 +29,12 @@ hrnet_w16_tiny = dict(
             block='BASIC',
             num_blocks=(1, 1, 1, 1),
             num_channels=(16, 32, 64, 128))))
+
+# Its stages 1-3 (DistilPose-L's kind of student backbone): the last stage-3
+# module fuses into the stride-4 branch, [N, 16, H/4, W/4]. The keys match
+# hrnet_w16_tiny, so a teacher built on it can initialise this student.
+hrnet_w16_tiny_3stage = dict(
+    type='HRNet3Stage',
+    in_channels=3,
+    extra={k: v
+           for k, v in hrnet_w16_tiny['extra'].items() if k != 'stage4'})

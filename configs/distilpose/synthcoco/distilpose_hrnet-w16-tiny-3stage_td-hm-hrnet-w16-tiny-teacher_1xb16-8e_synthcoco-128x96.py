@@ -1,9 +1,10 @@
 # The demo's DistilPose student distilled from an MMPose heatmap model (the
 # demo-size HRNet of configs/topdown_heatmap/synthcoco/) instead of the
-# TokenPose teacher: the same student, data and budget, with the two
-# heatmap terms only (a teacher without a token encoder has no tokens to
-# distil). The simulated heatmaps are drawn in the teacher's MSRA frame.
-_base_ = ['./distilpose_stemnet-tiny_1xb16-8e_synthcoco-128x96.py']
+# TokenPose teacher: the same student, data and budget, its HRNet stages
+# started from this teacher's, with the two heatmap terms only (a teacher
+# without a token encoder has no tokens to distil). The simulated heatmaps
+# are drawn in the teacher's MSRA frame.
+_base_ = ['./distilpose_hrnet-w16-tiny-3stage_1xb16-8e_synthcoco-128x96.py']
 
 model = dict(
     teacher_cfg='{{fileDirname}}/../../topdown_heatmap/synthcoco/'

@@ -1,0 +1,18 @@
+# The regression baseline of the demo's student: the same network, data,
+# schedule and initialisation (the HRNet stages of the teacher checkpoint,
+# as the distilled student starts), trained alone with the coordinate loss
+# (no teacher, no score or sigma outputs).
+_base_ = ['./distilpose_hrnet-w16-tiny-3stage_inference_synthcoco-128x96.py']
+
+model = dict(
+    backbone=dict(
+        init_cfg=dict(
+            type='Pretrained',
+            prefix='backbone.',
+            checkpoint='model_zoo/synthcoco/'
+            'tokenpose_hrnet-w16-tiny_1xb16-20e_synthcoco-128x96.pth')),
+    head=dict(with_score=False, with_sigma=False))
+
+train_cfg = dict(max_epochs=8, val_interval=1)
+default_hooks = dict(
+    logger=dict(interval=20), checkpoint=dict(interval=8, save_best=None))
