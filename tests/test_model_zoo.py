@@ -42,7 +42,7 @@ def test_metafiles_parse_and_name_existing_configs():
 def test_shipped_files_exist_with_their_sha256():
     models = shipped()
     assert {m.name.split('_')[0] for m in models} >= {
-        'tokenpose', 'distilpose', 'td-reg'}
+        'td-hm', 'tokenpose', 'distilpose', 'td-reg'}
     for m in models:
         meta = m.metadata.data
         path = osp.join(ROOT, m.weights)
@@ -84,7 +84,8 @@ def evaluate(config, checkpoint, data_root, work_dir):
     return Runner.from_cfg(cfg).test()
 
 
-@pytest.mark.parametrize('name', ['tokenpose', 'distilpose', 'td-reg'])
+@pytest.mark.parametrize('name',
+                         ['td-hm', 'tokenpose', 'distilpose', 'td-reg'])
 def test_shipped_model_evaluates_above_its_floor(name, val_data, tmp_path):
     """Each shipped model loads strictly and, on 48 unseen generated images
     (seed 1), reaches its metafile figures (measured on 200 such images)

@@ -9,8 +9,10 @@ checked through MMEngine's runner, as ``mim train`` meets them.
 import functools
 import glob
 import http.server
+import json
 import os
 import os.path as osp
+import shutil
 import socket
 import threading
 import time
@@ -122,6 +124,24 @@ def test_e_annotations_with_other_keypoint_count(data, tmp_path):
     assert_stops_without_output(cfg, ValueError,
                                 'annotations of the train dataset have 17',
                                 'metainfo has 16')
+
+
+def test_e_one_annotation_with_other_keypoint_count(data, tmp_path):
+    """One malformed annotation, not the first: named (its id and image),
+    with advice about the annotation, not the metainfo."""
+    root = str(tmp_path / 'data')
+    shutil.copytree(data, root)
+    path = osp.join(root, 'annotations', 'person_keypoints_train.json')
+    with open(path) as f:
+        coco = json.load(f)
+    bad = coco['annotations'][3]
+    bad['keypoints'] = bad['keypoints'][:-3]
+    with open(path, 'w') as f:
+        json.dump(coco, f)
+    cfg = tiny_config('baseline', root, str(tmp_path / 'work'))
+    assert_stops_without_output(
+        cfg, ValueError, '1 of the', 'annotations of the train dataset',
+        f"annotation id {bad['id']}", ': 16', 'Fix or remove')
 
 
 def _broken_sigmas(info):

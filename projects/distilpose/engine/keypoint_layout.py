@@ -9,7 +9,7 @@ training, validation and testing start, so the run stops before any
 checkpoint is written; :func:`check_keypoint_layout` is shared with the
 inference API.
 """
-from typing import Dict, Optional
+from typing import Dict
 
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
@@ -107,32 +107,47 @@ def check_keypoint_layout(model, metainfo: dict, source: str) -> None:
 
 def check_dataset(model, dataset, source: str) -> None:
     """:func:`check_keypoint_layout` on a dataset's metainfo, plus the
-    keypoint count of its first annotation (the annotation file and the
-    metainfo can disagree too)."""
+    keypoint count of every annotation (the annotation file and the
+    metainfo can disagree, and one malformed annotation otherwise fails at
+    batch collation with a bare size error, the annotation not named)."""
     metainfo = getattr(dataset, 'metainfo', None)
     if not metainfo or 'num_keypoints' not in metainfo:
         return  # not a pose dataset: nothing to check against
     check_keypoint_layout(model, metainfo, source)
-    first = _first_data_info(dataset)
-    keypoints = None if first is None else first.get('keypoints')
-    if keypoints is not None and keypoints.shape[-2] != \
-            metainfo['num_keypoints']:
+    num = metainfo['num_keypoints']
+    infos = list(_data_infos(dataset))
+    bad = [(i, info) for i, info in enumerate(infos)
+           if info.get('keypoints') is not None
+           and info['keypoints'].shape[-2] != num]
+    if not bad:
+        return
+    counts = sorted({info['keypoints'].shape[-2] for _, info in bad})
+    if len(bad) == len(infos):
         raise ValueError(
-            f'The annotations of {source} have {keypoints.shape[-2]} '
-            f'keypoints per instance but its metainfo has '
-            f"{metainfo['num_keypoints']}: point dataset.metainfo="
+            f'The annotations of {source} have {counts[0]} keypoints per '
+            f'instance but its metainfo has {num}: point dataset.metainfo='
             'dict(from_file=...) at the dataset_info file of these '
             'annotations.')
+    named = '; '.join(
+        f"sample {i} (annotation id {info.get('id')}, "
+        f"{info.get('img_path')}): {info['keypoints'].shape[-2]}"
+        for i, info in bad[:5])
+    raise ValueError(
+        f'{len(bad)} of the {len(infos)} annotations of {source} have a '
+        f'keypoint count other than the {num} of the metainfo and the '
+        f'other annotations: {named}{" ..." if len(bad) > 5 else ""}. Fix '
+        'or remove these annotations in the annotation file.')
 
 
-def _first_data_info(dataset) -> Optional[dict]:
-    """The raw annotation of the first sample (no pipeline is run)."""
+def _data_infos(dataset):
+    """The raw annotations of all samples (no pipeline is run)."""
     if not hasattr(dataset, 'get_data_info'):
-        return None
-    try:
-        return dataset.get_data_info(0) if len(dataset) else None
-    except (IndexError, KeyError, TypeError):
-        return None
+        return
+    for i in range(len(dataset)):
+        try:
+            yield dataset.get_data_info(i)
+        except (IndexError, KeyError, TypeError):
+            return
 
 
 @HOOKS.register_module()
