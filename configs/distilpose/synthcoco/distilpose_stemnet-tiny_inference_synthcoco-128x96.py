@@ -1,4 +1,4 @@
-# The demo's DistilPose student on the generated people (CPU-sized), alone:
+# A StemNet DistilPose student on the generated people (CPU-sized), alone:
 # for test, inference and export. A StemNet (32-channel stem, one
 # Bottleneck), a 4-layer 96-dim token encoder on 4x3 patches of the 32x24
 # map and the DistilPose head. Its training configs set the epochs:

@@ -1,7 +1,9 @@
-# The demo's TokenPose teacher on the generated people (CPU-sized): a StemNet
+# A TokenPose teacher on the generated people (CPU-sized): a StemNet
 # backbone, a 6-layer 96-dim token encoder on 4x3 patches of the 32x24 map
 # (the demo student's token size and grid, as token distillation needs) and
 # the TokenPose heatmap head, trained as an ordinary MMPose heatmap model.
+# From scratch it sits at the mean pose for about 26 epochs (README, "The
+# demo: teachers"); the demo's teacher is the HRNet variant of this config.
 #
 # One departure from the official initialisation, named in the head config:
 # zero_init_last starts the head's last Linear at zero (README, "The demo").
