@@ -165,3 +165,19 @@ def test_simulated_peak_lands_on_the_teacher_peak(codec_cls):
                                heatmap_size, other)
     assert np.unravel_index(sim[0, 0].argmax().item(),
                             sim.shape[2:]) != t_peak
+
+
+def test_vitpose_example_config_uses_udp_crops_and_a_scoped_teacher():
+    """The ViTPose-B example (building it needs mmpretrain): its teacher
+    config resolves, its codec is UDP, and the student's crops are UDP."""
+    cfg = Config.fromfile(config_path(
+        'distilpose/coco/'
+        'distilpose-s_stemnet_td-hm-vitpose-b-teacher_8xb32-300e_coco-256x192'
+        '.py'))
+    teacher = Config.fromfile(resolve_scoped_config(cfg.model.teacher_cfg))
+    assert teacher.model.head.decoder.type == 'UDPHeatmap'
+    assert set(cfg.model.distill_losses) == {'sim_heatmap', 'score'}
+    for loader in (cfg.train_dataloader, cfg.val_dataloader):
+        (affine, ) = [t for t in loader.dataset.pipeline
+                      if t['type'] == 'TopdownAffine']
+        assert affine['use_udp'] is True
