@@ -88,7 +88,8 @@ def test_c_teacher_with_other_keypoint_count(data, tmp_path):
     cfg.model.teacher_cfg.neck.num_keypoints = 16
     cfg.model.teacher_cfg.head.out_channels = 16
     assert_stops_without_output(cfg, ValueError,
-                                'predicts 17 keypoints and the teacher head 16')
+                                'predicts 17 keypoints and the teacher '
+                                'head 16')
 
 
 def test_d_feature_map_not_divisible_into_patches(data, tmp_path):
