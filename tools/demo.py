@@ -104,14 +104,14 @@ def data_options(data_root: str) -> list:
     ]
 
 
-def schedule_options(epochs=None, batch_size=None, cosine_end=None) -> list:
+def schedule_options(epochs=None, batch_size=None) -> list:
     """Options that change a config's schedule; none by default."""
     opts = []
     if batch_size:
         opts.append(f'train_dataloader.batch_size={batch_size}')
     if epochs:
         opts += [f'train_cfg.max_epochs={epochs}',
-                 f'param_scheduler.1.end={cosine_end or epochs}']
+                 f'param_scheduler.1.end={epochs}']
     return opts
 
 
