@@ -1,34 +1,19 @@
 # A demo-size HRNet (MMPose's own HRNet): one module per stage, one block
 # per branch, widths 16-32-64-128; the stride-4 branch, [N, 16, H/4, W/4],
 # is its output. 0.7 M parameters with a heatmap head, 87 MFLOPs at 128x96.
+# Stage i has i branches of widths 16-32-64-128 (stage 1: one Bottleneck).
 hrnet_w16_tiny = dict(
     type='HRNet',
     in_channels=3,
-    extra=dict(
-        stage1=dict(
+    extra={
+        f'stage{i}': dict(
             num_modules=1,
-            num_branches=1,
-            block='BOTTLENECK',
-            num_blocks=(1, ),
-            num_channels=(16, )),
-        stage2=dict(
-            num_modules=1,
-            num_branches=2,
-            block='BASIC',
-            num_blocks=(1, 1),
-            num_channels=(16, 32)),
-        stage3=dict(
-            num_modules=1,
-            num_branches=3,
-            block='BASIC',
-            num_blocks=(1, 1, 1),
-            num_channels=(16, 32, 64)),
-        stage4=dict(
-            num_modules=1,
-            num_branches=4,
-            block='BASIC',
-            num_blocks=(1, 1, 1, 1),
-            num_channels=(16, 32, 64, 128))))
+            num_branches=i,
+            block='BOTTLENECK' if i == 1 else 'BASIC',
+            num_blocks=(1, ) * i,
+            num_channels=(16, 32, 64, 128)[:i])
+        for i in (1, 2, 3, 4)
+    })
 
 # Its stages 1-3 (DistilPose-L's kind of student backbone): the last stage-3
 # module fuses into the stride-4 branch, [N, 16, H/4, W/4]. The keys match

@@ -10,6 +10,12 @@ dataset_type = 'CocoDataset'
 data_mode = 'topdown'
 data_root = 'data/coco/'
 input_size = (192, 256)
+# The heatmap targets of the TokenPose teachers (official: MSRA Gaussians of
+# sigma 2 on a quarter-size map, DARK decoding); the distiller draws the
+# student's simulated heatmaps in the teacher codec's frame.
+heatmap_codec = dict(
+    type='MSRAHeatmap', input_size=input_size, heatmap_size=(48, 64),
+    sigma=2, unbiased=True, blur_kernel_size=11)
 
 # The official (MMPose 0.x) augmentation as MMPose 1.x samples it: scale in
 # the official range, rotation with the official spread (README,

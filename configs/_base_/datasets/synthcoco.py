@@ -1,30 +1,32 @@
 # The generated COCO-format people of the demo (made by
 # tools/generate_synthetic_coco.py OUT; tools/demo.py writes data/synthcoco):
-# ground-truth boxes for training and validation, 128x96 crops. Each config
-# adds its targets to the augmentation:
+# COCO's top-down data settings with the generated files, 128x96 crops and
+# ground-truth boxes for training and validation. Each config adds its
+# targets to the augmentation:
 #   train_pipeline = _base_.train_augmentation + [
 #       dict(type='GenerateTarget', encoder=codec),
 #       dict(type='PackPoseInputs')]
 #   train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
-dataset_type = 'CocoDataset'
-data_mode = 'topdown'
+# The heatmap models (the teachers) use heatmap_train_pipeline as it is.
+_base_ = ['./coco_topdown.py']
+
 data_root = 'data/synthcoco/'
 input_size = (96, 128)
+heatmap_codec = dict(
+    _base_.heatmap_codec, input_size=input_size, heatmap_size=(24, 32))
 
-train_augmentation = [
-    dict(type='LoadImage'),
-    dict(type='GetBBoxCenterScale'),
-    # No flip: the generated people mark their left limbs, a cue that a
-    # mirror image would contradict (and so no flip test either).
-    dict(
-        type='RandomBBoxTransform',
-        scale_factor=(0.75, 1.25),
-        rotate_factor=30),
+# COCO's loading without the flip: the generated people mark their left
+# limbs, a cue that a mirror image would contradict (so no flip test either).
+train_augmentation = _base_.teacher_augmentation[:2] + [
+    dict(type='RandomBBoxTransform', scale_factor=(0.75, 1.25),
+         rotate_factor=30),
     dict(type='TopdownAffine', input_size=input_size),
 ]
-val_pipeline = [
-    dict(type='LoadImage'),
-    dict(type='GetBBoxCenterScale'),
+heatmap_train_pipeline = train_augmentation + [
+    dict(type='GenerateTarget', encoder=heatmap_codec),
+    dict(type='PackPoseInputs')
+]
+val_pipeline = _base_.val_pipeline[:2] + [
     dict(type='TopdownAffine', input_size=input_size),
     dict(type='PackPoseInputs')
 ]
@@ -32,27 +34,16 @@ val_pipeline = [
 train_dataloader = dict(
     batch_size=16,
     num_workers=1,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        data_mode=data_mode,
-        ann_file='annotations/person_keypoints_train.json',
-        data_prefix=dict(img='train/')))
+    dataset=dict(data_root=data_root, data_prefix=dict(img='train/'),
+                 ann_file='annotations/person_keypoints_train.json'))
 val_dataloader = dict(
     batch_size=64,
     num_workers=1,
-    persistent_workers=True,
-    drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False, round_up=False),
     dataset=dict(
-        type=dataset_type,
         data_root=data_root,
-        data_mode=data_mode,
-        ann_file='annotations/person_keypoints_val.json',
         data_prefix=dict(img='val/'),
-        test_mode=True,
+        ann_file='annotations/person_keypoints_val.json',
+        bbox_file=None,  # ground-truth boxes
         pipeline=val_pipeline))
 test_dataloader = val_dataloader
 

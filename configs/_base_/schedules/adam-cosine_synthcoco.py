@@ -13,3 +13,13 @@ cosine = dict(
     type='CosineAnnealingLR', begin=0, end=8, by_epoch=True, eta_min=1e-5)
 param_scheduler = [warmup, cosine]
 auto_scale_lr = dict(base_batch_size=16)
+
+# The students' 8 epochs: validation every epoch, one checkpoint at the end.
+train_cfg = dict(max_epochs=8, val_interval=1)
+default_hooks = dict(
+    logger=dict(interval=20), checkpoint=dict(interval=8, save_best=None))
+# Longer runs (the teachers) validate every 2 epochs and keep the best:
+#   train_cfg = dict(max_epochs=N, val_interval=2)
+#   default_hooks = dict(checkpoint=_base_.keep_best_checkpoint)
+keep_best_checkpoint = dict(
+    interval=2, max_keep_ckpts=2, save_best='coco/AP', rule='greater')

@@ -15,14 +15,7 @@ codec = dict(type='RegressionLabel', input_size=_base_.input_size)
 model = dict(
     backbone=dict(type='StemNet'),
     neck=dict(in_channels=256),
-    head=dict(
-        type='DistilPoseHead',
-        in_channels=192,
-        num_joints=_base_.num_keypoints,
-        with_score=True,
-        with_sigma=True,
-        loss=dict(type='SmoothL1Loss', use_target_weight=True),
-        decoder=codec),
+    head=dict(_base_.distilpose_head, decoder=codec),
     # Flipped x is 1 - x with no pixel shift, as in the official code.
     test_cfg=dict(flip_test=True, shift_coords=False, flip_score_swap=True))
 

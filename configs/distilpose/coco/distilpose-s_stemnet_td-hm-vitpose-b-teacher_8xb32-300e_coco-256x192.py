@@ -7,16 +7,18 @@
 #
 # Needs mmpretrain (ViTPose's backbone is mmpretrain.VisionTransformer):
 #   pip install mmpretrain
-# teacher_ckpt: see the HRNet-W48 variant of this config.
-_base_ = ['./distilpose-s_stemnet_8xb32-300e_coco-256x192.py']
+# teacher_ckpt: see the HRNet-W48 variant of this config, which this one
+# changes only in its teacher and crops.
+_base_ = [
+    './distilpose-s_stemnet_td-hm-hrnet-w48-teacher_8xb32-300e_coco-256x192.py'
+]
 
 model = dict(
     teacher_cfg='mmpose::body_2d_keypoint/topdown_heatmap/coco/'
     'td-hm_ViTPose-base_8xb64-210e_coco-256x192.py',
     teacher_ckpt='https://download.openmmlab.com/mmpose/v1/'
     'body_2d_keypoint/topdown_heatmap/coco/'
-    'td-hm_ViTPose-base_8xb64-210e_coco-256x192-216eae50_20230314.pth',
-    distill_losses=dict(_delete_=True, **_base_.heatmap_distill_losses))
+    'td-hm_ViTPose-base_8xb64-210e_coco-256x192-216eae50_20230314.pth')
 
 
 def _udp(pipeline):

@@ -15,7 +15,3 @@ model = dict(
     'tokenpose_hrnet-w16-tiny_1xb16-20e_synthcoco-128x96.pth',
     init_backbone_from_teacher=True,
     distill_losses=_base_.distill_losses)
-
-train_cfg = dict(max_epochs=8, val_interval=1)
-default_hooks = dict(
-    logger=dict(interval=20), checkpoint=dict(interval=8, save_best=None))

@@ -15,7 +15,3 @@ model = dict(
     teacher_ckpt='work_dirs/tokenpose_stemnet-tiny_1xb16-30e_synthcoco-128x96/'
     'epoch_30.pth',
     distill_losses=_base_.distill_losses)
-
-train_cfg = dict(max_epochs=8, val_interval=1)
-default_hooks = dict(
-    logger=dict(interval=20), checkpoint=dict(interval=8, save_best=None))

@@ -12,7 +12,3 @@ model = dict(
             checkpoint='model_zoo/synthcoco/'
             'tokenpose_hrnet-w16-tiny_1xb16-20e_synthcoco-128x96.pth')),
     head=dict(with_score=False, with_sigma=False))
-
-train_cfg = dict(max_epochs=8, val_interval=1)
-default_hooks = dict(
-    logger=dict(interval=20), checkpoint=dict(interval=8, save_best=None))

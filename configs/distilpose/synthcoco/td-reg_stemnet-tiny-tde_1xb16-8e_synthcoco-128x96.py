@@ -4,7 +4,3 @@
 _base_ = ['./distilpose_stemnet-tiny_inference_synthcoco-128x96.py']
 
 model = dict(head=dict(with_score=False, with_sigma=False))
-
-train_cfg = dict(max_epochs=8, val_interval=1)
-default_hooks = dict(
-    logger=dict(interval=20), checkpoint=dict(interval=8, save_best=None))

@@ -9,23 +9,14 @@ _base_ = [
     '../../_base_/schedules/adam-warmup_300e_step200-260.py',
 ]
 
-codec = dict(
-    type='MSRAHeatmap',
-    input_size=_base_.input_size,
-    heatmap_size=(48, 64),
-    sigma=2,
-    unbiased=True,
-    blur_kernel_size=11)
+codec = _base_.heatmap_codec
 
 model = dict(
     backbone=_base_.hrnet_w48,
     neck=dict(in_channels=48),
     head=dict(
-        type='TokenPoseHead',
-        in_channels=192,
-        out_channels=_base_.num_keypoints,
+        _base_.tokenpose_head,
         heatmap_size=codec['heatmap_size'],
-        loss=dict(type='KeypointMSELoss', use_target_weight=True),
         decoder=codec),
     test_cfg=dict(flip_test=True, flip_mode='heatmap', shift_heatmap=True))
 

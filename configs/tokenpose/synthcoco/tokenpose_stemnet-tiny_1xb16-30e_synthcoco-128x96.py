@@ -8,59 +8,26 @@
 # One departure from the official initialisation, named in the head config:
 # zero_init_last starts the head's last Linear at zero (README, "The demo").
 _base_ = [
+    '../../_base_/models/topdown_tde_128x96.py',
     '../../_base_/datasets/synthcoco.py',
     '../../_base_/schedules/adam-cosine_synthcoco.py',
 ]
 
-num_keypoints = 17
 max_epochs = 30
-codec = dict(
-    type='MSRAHeatmap',
-    input_size=_base_.input_size,
-    heatmap_size=(24, 32),
-    sigma=2,
-    unbiased=True,
-    blur_kernel_size=11)
+codec = _base_.heatmap_codec
 
 model = dict(
-    type='TopdownPoseEstimator',
-    data_preprocessor=dict(
-        type='PoseDataPreprocessor',
-        mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375],
-        bgr_to_rgb=True),
     backbone=dict(
         type='StemNet', stem_channels=64, out_channels=128, num_blocks=2),
-    neck=dict(
-        type='TokenDistillingEncoder',
-        in_channels=128,
-        input_size=codec['input_size'],
-        feature_stride=4,
-        patch_size=(3, 4),
-        num_keypoints=num_keypoints,
-        embed_dims=96,
-        depth=6,
-        num_heads=4,
-        mlp_ratio=3),
+    neck=dict(in_channels=128, depth=6),
     head=dict(
-        type='TokenPoseHead',
-        in_channels=96,
-        out_channels=num_keypoints,
+        _base_.tokenpose_head,
         heatmap_size=codec['heatmap_size'],
         zero_init_last=True,
-        loss=dict(type='KeypointMSELoss', use_target_weight=True),
-        decoder=codec),
-    test_cfg=dict(flip_test=False))
+        decoder=codec))
 
-train_pipeline = _base_.train_augmentation + [
-    dict(type='GenerateTarget', encoder=codec),
-    dict(type='PackPoseInputs')
-]
-train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
+train_dataloader = dict(dataset=dict(pipeline=_base_.heatmap_train_pipeline))
 
 train_cfg = dict(max_epochs=max_epochs, val_interval=2)
 param_scheduler = [_base_.warmup, dict(_base_.cosine, end=max_epochs)]
-default_hooks = dict(
-    logger=dict(interval=20),
-    checkpoint=dict(interval=2, max_keep_ckpts=2, save_best='coco/AP',
-                    rule='greater'))
+default_hooks = dict(checkpoint=_base_.keep_best_checkpoint)

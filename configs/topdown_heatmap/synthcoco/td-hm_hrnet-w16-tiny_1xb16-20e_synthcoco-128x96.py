@@ -5,27 +5,16 @@
 # demo teacher. Nothing here is DistilPose code: any MMPose heatmap config
 # would do as a teacher.
 _base_ = [
+    '../../_base_/models/topdown.py',
     '../../_base_/backbones/hrnet-w16-tiny.py',
     '../../_base_/datasets/synthcoco.py',
     '../../_base_/schedules/adam-cosine_synthcoco.py',
 ]
 
 max_epochs = 20
-codec = dict(
-    type='MSRAHeatmap',
-    input_size=_base_.input_size,
-    heatmap_size=(24, 32),
-    sigma=2,
-    unbiased=True,
-    blur_kernel_size=11)
+codec = _base_.heatmap_codec
 
 model = dict(
-    type='TopdownPoseEstimator',
-    data_preprocessor=dict(
-        type='PoseDataPreprocessor',
-        mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375],
-        bgr_to_rgb=True),
     backbone=_base_.hrnet_w16_tiny,
     head=dict(
         type='HeatmapHead',
@@ -36,14 +25,8 @@ model = dict(
         decoder=codec),
     test_cfg=dict(flip_test=False))
 
-train_pipeline = _base_.train_augmentation + [
-    dict(type='GenerateTarget', encoder=codec),
-    dict(type='PackPoseInputs')
-]
-train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
+train_dataloader = dict(dataset=dict(pipeline=_base_.heatmap_train_pipeline))
 
 train_cfg = dict(max_epochs=max_epochs, val_interval=2)
 param_scheduler = [_base_.warmup, dict(_base_.cosine, end=max_epochs)]
-default_hooks = dict(
-    checkpoint=dict(interval=2, max_keep_ckpts=2, save_best='coco/AP',
-                    rule='greater'))
+default_hooks = dict(checkpoint=_base_.keep_best_checkpoint)
