@@ -1,4 +1,4 @@
-"""Process entry points for tests/test_engine_distributed.py.
+"""Process entry points for tests/test_engine/test_distributed.py.
 
 Spawned workers re-import the module of their function; this one imports
 only torch at the top, and the worker loads the DistSyncBN module file on

@@ -15,7 +15,7 @@ from distilpose.engine.dataset_check import (DatasetCheckHook,
                                              check_coco_dataset, format_report,
                                              load_annotation_file)
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 K = 17
 
 
