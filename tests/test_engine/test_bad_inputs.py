@@ -193,20 +193,24 @@ def test_f_unreadable_images_are_skipped_and_the_rest_completes(
     good = val_images(data, 2)
     corrupt = tmp_path / 'corrupt.jpg'
     corrupt.write_bytes(b'\xff\xd8\xff\xe0 not really a jpeg')
+    empty = tmp_path / 'empty.jpg'
+    empty.write_bytes(b'')
     images = [good[0], str(corrupt), str(tmp_path / 'missing.jpg'),
-              np.zeros((4, 4), np.float32), good[1]]
+              np.zeros((4, 4), np.float32), str(empty), good[1]]
     out_dir = tmp_path / 'vis'
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter('always')
         results = inference_images(model, images, out_dir=str(out_dir))
     messages = skipped(record)
-    assert len(messages) == 3
+    assert len(messages) == 4
     assert 'corrupt.jpg) skipped: the file is not a decodable image' \
         in messages[0]
     assert 'missing.jpg) skipped: cannot be read' in messages[1]
     assert 'image 3 skipped: expected a BGR uint8 HxWx3 array' in messages[2]
-    assert [r is None for r in results] == [False, True, True, True, False]
-    for result in (results[0], results[4]):
+    assert 'empty.jpg) skipped: the file is empty (0 bytes)' in messages[3]
+    assert [r is None for r in results] == [
+        False, True, True, True, True, False]
+    for result in (results[0], results[5]):
         kpts = result.pred_instances.keypoints
         assert kpts.shape == (1, 17, 2) and np.isfinite(kpts).all()
     # Drawings of the good images only: nothing partial for the bad ones.

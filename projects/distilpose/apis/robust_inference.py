@@ -13,6 +13,7 @@ import os.path as osp
 import warnings
 from typing import List, Optional, Sequence, Union
 
+import cv2
 import mmcv
 import numpy as np
 from mmengine.structures import InstanceData
@@ -43,9 +44,14 @@ def _read_image(image: ImageInput, name: str) -> Optional[np.ndarray]:
         _skip(f'{name} skipped: expected a BGR uint8 HxWx3 array, got '
               f'{image.dtype} {image.shape}.')
         return None
+    path = os.fspath(image)
+    if osp.isfile(path) and osp.getsize(path) == 0:
+        # OpenCV's decoder asserts on an empty buffer instead of failing.
+        _skip(f'{name} skipped: the file is empty (0 bytes).')
+        return None
     try:
-        img = mmcv.imread(os.fspath(image))
-    except (OSError, ValueError) as err:
+        img = mmcv.imread(path)
+    except (OSError, ValueError, cv2.error) as err:
         _skip(f'{name} skipped: cannot be read ({err}).')
         return None
     if img is None:
