@@ -233,6 +233,7 @@ def main():
 
     helpers.ensure_dataset(args.data, args.train_images, args.val_images,
                            args.data_seed)
+    helpers.check_dataset(args.data)
     ckpts = dict(teacher=teacher_weights(args))
     # Side by side: the same budget, data and seed for both.
     t0 = time.time()

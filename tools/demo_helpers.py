@@ -78,6 +78,23 @@ def ensure_dataset(root: str, train_images: int, val_images: int,
         json.dump(params, f)
 
 
+def check_dataset(root: str) -> None:
+    """The full check of ``tools/check_dataset.py`` on both splits (every
+    image decoded): stop with its report rather than train on bad data."""
+    import os
+
+    from distilpose.engine.dataset_check import (check_coco_dataset,
+                                                 format_report)
+    for split in ('train', 'val'):
+        ann = osp.join(root, 'annotations', f'person_keypoints_{split}.json')
+        problems = check_coco_dataset(ann, osp.join(root, split),
+                                      decode=True,
+                                      workers=os.cpu_count() or 1)
+        if problems:
+            raise SystemExit(format_report(problems, ann))
+        print(f'[demo] {ann}: every image decodes, no problems found')
+
+
 def model_profiles(configs: List[str],
                    rounds: int = 20) -> List[Dict[str, float]]:
     """Per config: parameters, GFLOPs (MMEngine counting, and with the
