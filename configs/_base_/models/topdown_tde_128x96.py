@@ -8,5 +8,7 @@ _base_ = ['./topdown_tde_256x192.py']
 model = dict(
     neck=dict(input_size=(96, 128), embed_dims=96, num_heads=4),
     test_cfg=dict(flip_test=False))
+
+# The heads on 96-dim tokens.
 tokenpose_head = dict(_base_.tokenpose_head, in_channels=96)
 distilpose_head = dict(_base_.distilpose_head, in_channels=96)
