@@ -8,6 +8,7 @@ pictures, and the results page with its learning curves.
 """
 import glob
 import json
+import os
 import os.path as osp
 import statistics
 import time
@@ -81,8 +82,6 @@ def ensure_dataset(root: str, train_images: int, val_images: int,
 def check_dataset(root: str) -> None:
     """The full check of ``tools/check_dataset.py`` on both splits (every
     image decoded): stop with its report rather than train on bad data."""
-    import os
-
     from distilpose.engine.dataset_check import (check_coco_dataset,
                                                  format_report)
     for split in ('train', 'val'):
