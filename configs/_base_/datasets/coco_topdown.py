@@ -6,6 +6,7 @@
 #       dict(type='GenerateTarget', encoder=codec),
 #       dict(type='PackPoseInputs')]
 #   train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
+# The students and regression baselines use regression_train_pipeline.
 dataset_type = 'CocoDataset'
 data_mode = 'topdown'
 data_root = 'data/coco/'
@@ -38,6 +39,12 @@ student_augmentation = teacher_augmentation[:4] + [
         scale_factor=(0.65, 1.35),
         rotate_factor=84),
     dict(type='TopdownAffine', input_size=input_size),
+]
+# The coordinate targets of the DistilPose students and their baselines.
+regression_codec = dict(type='RegressionLabel', input_size=input_size)
+regression_train_pipeline = student_augmentation + [
+    dict(type='GenerateTarget', encoder=regression_codec),
+    dict(type='PackPoseInputs')
 ]
 val_pipeline = [
     dict(type='LoadImage'),

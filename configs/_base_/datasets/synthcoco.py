@@ -7,13 +7,15 @@
 #       dict(type='GenerateTarget', encoder=codec),
 #       dict(type='PackPoseInputs')]
 #   train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
-# The heatmap models (the teachers) use heatmap_train_pipeline as it is.
+# The heatmap models (the teachers) use heatmap_train_pipeline as it is,
+# the students and regression baselines regression_train_pipeline.
 _base_ = ['./coco_topdown.py']
 
 data_root = 'data/synthcoco/'
 input_size = (96, 128)
 heatmap_codec = dict(
     _base_.heatmap_codec, input_size=input_size, heatmap_size=(24, 32))
+regression_codec = dict(_base_.regression_codec, input_size=input_size)
 
 # COCO's loading without the flip: the generated people mark their left
 # limbs, a cue that a mirror image would contradict (so no flip test either).
@@ -24,6 +26,10 @@ train_augmentation = _base_.teacher_augmentation[:2] + [
 ]
 heatmap_train_pipeline = train_augmentation + [
     dict(type='GenerateTarget', encoder=heatmap_codec),
+    dict(type='PackPoseInputs')
+]
+regression_train_pipeline = train_augmentation + [
+    dict(type='GenerateTarget', encoder=regression_codec),
     dict(type='PackPoseInputs')
 ]
 val_pipeline = _base_.val_pipeline[:2] + [

@@ -10,18 +10,13 @@ _base_ = [
     '../../_base_/schedules/adam-warmup_300e_step200-260.py',
 ]
 
-codec = dict(type='RegressionLabel', input_size=_base_.input_size)
-
 model = dict(
     backbone=dict(type='StemNet'),
     neck=dict(in_channels=256),
-    head=dict(_base_.distilpose_head, decoder=codec),
+    head=dict(_base_.distilpose_head, decoder=_base_.regression_codec),
     # Flipped x is 1 - x with no pixel shift, as in the official code.
     test_cfg=dict(flip_test=True, shift_coords=False, flip_score_swap=True))
 
-train_pipeline = _base_.student_augmentation + [
-    dict(type='GenerateTarget', encoder=codec),
-    dict(type='PackPoseInputs')
-]
 # The students' batch: 8 GPUs x 32.
-train_dataloader = dict(batch_size=32, dataset=dict(pipeline=train_pipeline))
+train_dataloader = dict(
+    batch_size=32, dataset=dict(pipeline=_base_.regression_train_pipeline))

@@ -10,17 +10,12 @@ _base_ = [
     '../../_base_/schedules/adam-cosine_synthcoco.py',
 ]
 
-codec = dict(type='RegressionLabel', input_size=_base_.input_size)
-
 model = dict(
     backbone=dict(
         type='StemNet', stem_channels=32, out_channels=64, num_blocks=1),
     neck=dict(in_channels=64, depth=4),
-    head=dict(_base_.distilpose_head, decoder=codec))
+    head=dict(_base_.distilpose_head, decoder=_base_.regression_codec))
 
 # The training pipeline of both training configs (coordinates as targets).
-train_pipeline = _base_.train_augmentation + [
-    dict(type='GenerateTarget', encoder=codec),
-    dict(type='PackPoseInputs')
-]
-train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
+train_dataloader = dict(
+    dataset=dict(pipeline=_base_.regression_train_pipeline))
