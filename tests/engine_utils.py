@@ -136,9 +136,11 @@ def tiny_config(kind: str, data_root: str, work_dir: str, *,
         if metainfo:
             loader.dataset.metainfo = dict(from_file=metainfo)
     if not augment:
-        pipeline = list(cfg.val_pipeline[:-1])
-        pipeline += [dict(type='GenerateTarget', encoder=cfg.codec),
-                     dict(type='PackPoseInputs')]
+        # The config's own targets (its codec), on the val pipeline.
+        target = [t for t in cfg.train_dataloader.dataset.pipeline
+                  if t['type'] == 'GenerateTarget']
+        pipeline = list(cfg.val_pipeline[:-1]) + target + \
+            [dict(type='PackPoseInputs')]
         cfg.train_dataloader.dataset.pipeline = pipeline
     ann = f'{data_root}annotations/person_keypoints_val.json'
     # COCO AP alone: the toy runs check the metric plumbing, not PCK/EPE.
@@ -244,6 +246,25 @@ class KillAtIterHook(Hook):
                          outputs=None):
         if _is_step(runner, batch_idx, *self.step):
             os.kill(os.getpid(), signal.SIGKILL)
+
+
+@HOOKS.register_module()
+class KillWhileSavingHook(Hook):
+    """Test only: SIGKILL this process while the checkpoint of ``epoch``
+    (1-based) is written: its bytes are in the temporary file, the rename
+    has not happened (``os.fsync`` of ``distilpose.checkpoint``'s atomic
+    write)."""
+
+    priority = 'LOW'  # before CheckpointHook (VERY_LOW) saves the epoch
+
+    def __init__(self, epoch: int):
+        self.epoch = epoch
+
+    def after_train_epoch(self, runner):
+        if runner.epoch + 1 == self.epoch:
+            def killed(fd):
+                os.kill(os.getpid(), signal.SIGKILL)
+            os.fsync = killed  # the process dies in the next write
 
 
 @HOOKS.register_module()

@@ -5,9 +5,14 @@ refused on every route, by path, by URL from torch's hub cache and by
 MMEngine's scheme names, for every consumer (MMEngine's loader behind
 ``load_from``/``--resume``/``mim test --checkpoint``, ``load_checkpoint``
 behind ``init_model`` and ``MMPoseInferencer``, a ``Pretrained`` init, the
-distiller's teacher); an MMEngine training checkpoint loads through the
-same routes. A checkpoint of another model is an error, not a warning.
+distiller's teacher), and end to end through ``MMPoseInferencer`` and a
+training run's ``load_from`` and ``--resume``; an MMEngine training
+checkpoint, a model-zoo file (``tools/publish_model.py``), a torchvision
+style plain state dict and an MMPretrain classifier (``mmcls://``) load
+through the same routes. A checkpoint of another model is an error, not a
+warning.
 """
+import glob
 import hashlib
 import json
 import os
@@ -19,6 +24,8 @@ import sys
 import numpy as np
 import pytest
 import torch
+from engine_utils import one_thread  # noqa: F401  (fixture)
+from engine_utils import build_runner, make_data, tiny_config
 from mmengine.logging import MessageHub
 from mmengine.model.weight_init import PretrainedInit
 from mmengine.runner import checkpoint as mmengine_ckpt
@@ -114,16 +121,17 @@ def as_route(route: str, path: str, hub, tmp_path, monkeypatch) -> str:
         (home / 'open_mmlab.json').write_text(json.dumps({'tiny': url}))
         monkeypatch.setenv('MMENGINE_HOME', str(home))
         return 'open-mmlab://tiny'
-    assert route == 'torchvision'
-    monkeypatch.setattr(mmengine_ckpt, 'get_torchvision_models',
-                        lambda: {'tiny': url})
-    return 'torchvision://tiny'
+    tables = dict(torchvision='get_torchvision_models',
+                  mmcls='get_mmcls_models')
+    monkeypatch.setattr(mmengine_ckpt, tables[route], lambda: {'tiny': url})
+    return f'{route}://tiny'
 
 
 def consume(consumer: str, name: str):
     """Load ``name`` the way ``consumer`` does; returns a state dict."""
     if consumer == 'mmengine_loader':  # load_from, --resume, --checkpoint
-        return mmengine_ckpt._load_checkpoint(name, 'cpu')['state_dict']
+        ckpt = mmengine_ckpt._load_checkpoint(name, 'cpu')
+        return ckpt.get('state_dict', ckpt)  # as MMEngine loads it
     model = tiny_model()
     if consumer == 'load_checkpoint':  # init_model, MMPoseInferencer
         load_checkpoint(model, name, map_location='cpu')
@@ -147,7 +155,7 @@ def test_the_malicious_file_runs_code_when_loaded_unsafely(files, marker):
 
 
 @pytest.mark.parametrize('consumer', CONSUMERS)
-@pytest.mark.parametrize('route', ROUTES)
+@pytest.mark.parametrize('route', ROUTES + ['mmcls'])
 def test_code_in_a_checkpoint_never_runs(files, marker, hub, tmp_path,
                                          monkeypatch, route, consumer):
     name = as_route(route, files['malicious'], hub, tmp_path, monkeypatch)
@@ -164,17 +172,58 @@ def test_code_in_a_checkpoint_never_runs(files, marker, hub, tmp_path,
     assert local in message
 
 
-@pytest.mark.parametrize('consumer', CONSUMERS)
-@pytest.mark.parametrize('route', ROUTES)
-def test_a_training_checkpoint_loads_on_every_route(files, hub, tmp_path,
-                                                    monkeypatch, route,
-                                                    consumer):
-    name = as_route(route, files['legit'], hub, tmp_path, monkeypatch)
-    state = consume(consumer, name)
-    expected = torch.load(files['legit'], weights_only=False)['state_dict']
+@pytest.fixture
+def kinds(files, tmp_path):
+    """A legitimate checkpoint of each kind, built here: {kind: path}."""
+    plain = tmp_path / 'plain.pth'  # torchvision's: an OrderedDict of tensors
+    torch.save(tiny_model().state_dict(), plain)
+    zoo = tmp_path / 'zoo.pth'  # a model-zoo file: meta and weights
+    proc = subprocess.run(
+        [sys.executable, osp.join(ROOT, 'tools', 'publish_model.py'),
+         files['legit'], str(zoo)], capture_output=True, text=True,
+        timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert set(torch.load(zoo, weights_only=False)) == {'meta', 'state_dict'}
+    return dict(training=files['legit'], torchvision=str(plain),
+                model_zoo=str(zoo))
+
+
+def weights_of(path: str) -> dict:
+    ckpt = torch.load(path, weights_only=False)
+    return ckpt.get('state_dict', ckpt)
+
+
+def assert_same_state(state: dict, expected: dict) -> None:
     assert state.keys() == expected.keys()
     for key, value in expected.items():
         assert torch.equal(state[key], value), key
+
+
+@pytest.mark.parametrize('consumer', CONSUMERS)
+@pytest.mark.parametrize('route', ROUTES)
+@pytest.mark.parametrize('kind', ['training', 'torchvision', 'model_zoo'])
+def test_a_legitimate_checkpoint_loads_on_every_route(
+        kinds, hub, tmp_path, monkeypatch, kind, route, consumer):
+    name = as_route(route, kinds[kind], hub, tmp_path, monkeypatch)
+    assert_same_state(consume(consumer, name), weights_of(kinds[kind]))
+
+
+@pytest.mark.parametrize('consumer',
+                         ['mmengine_loader', 'load_checkpoint',
+                          'pretrained_init'])
+def test_an_mmcls_classifier_loads_as_a_backbone(hub, tmp_path, monkeypatch,
+                                                 consumer):
+    """``mmcls://`` names an MMPretrain classifier: its ``backbone.``
+    weights load into a backbone, its head is left out (MMEngine's
+    ``_process_mmcls_checkpoint``)."""
+    backbone = tiny_model().state_dict()
+    classifier = {f'backbone.{k}': v for k, v in backbone.items()}
+    classifier['head.fc.weight'] = torch.ones(10, 2)
+    path = tmp_path / 'classifier.pth'
+    torch.save(dict(meta=dict(epoch=100), state_dict=classifier), path)
+    name = as_route('mmcls', str(path), hub, tmp_path, monkeypatch)
+    assert name == 'mmcls://tiny'
+    assert_same_state(consume(consumer, name), backbone)
 
 
 def test_the_whole_training_state_survives(files):
@@ -209,6 +258,71 @@ def test_a_truncated_checkpoint_is_named(files, tmp_path):
     path.write_bytes(data[:len(data) // 2])
     with pytest.raises(CheckpointError, match='truncated or corrupt'):
         mmengine_ckpt._load_checkpoint(str(path), 'cpu')
+
+
+# ------------------------------------------------------------- end to end
+_INFERENCER = r'''
+import sys
+from mmpose.apis import MMPoseInferencer
+MMPoseInferencer(pose2d=sys.argv[1], pose2d_weights=sys.argv[2],
+                 det_model='whole_image', device='cpu')
+'''
+
+
+def test_the_inferencer_refuses_code_in_a_url_checkpoint(
+        files, marker, hub, tmp_path, monkeypatch):
+    """``MMPoseInferencer(pose2d_weights=<url>)`` with the file in the hub
+    cache, in a fresh process as a user runs it: the config's
+    ``custom_imports`` alone route the URL to the safe loader."""
+    url = as_route('url', files['malicious'], hub, tmp_path, monkeypatch)
+    config = str(tmp_path / 'pose.py')
+    tiny_config('baseline', str(tmp_path / 'no_data'),
+                str(tmp_path / 'work')).dump(config)
+    env = dict(os.environ, PYTHONPATH=osp.join(ROOT, 'projects'))
+    proc = subprocess.run([sys.executable, '-c', _INFERENCER, config, url],
+                          env=env, capture_output=True, text=True,
+                          timeout=600)
+    assert not marker.exists()
+    assert proc.returncode == 1, proc.stderr[-3000:]
+    error = proc.stderr.strip().splitlines()[-1]
+    cached = hub / url.rsplit('/', 1)[1]
+    assert error.startswith(f'distilpose.checkpoint.CheckpointError: Cannot '
+                            f'load {cached} (checkpoint URL)'), error
+    assert 'loading it could run code' in error
+
+
+@pytest.fixture(scope='module')
+def toy_data(tmp_path_factory):
+    return make_data(str(tmp_path_factory.mktemp('data')), num_train=4,
+                     num_val=2)
+
+
+@pytest.mark.usefixtures('one_thread')
+@pytest.mark.parametrize('route', ['load_from', 'resume'])
+def test_a_training_run_refuses_code_in_its_checkpoint(
+        files, marker, hub, toy_data, tmp_path, monkeypatch, route):
+    """``load_from=<url>`` (file in the hub cache) and ``--resume`` from a
+    work dir whose newest checkpoint carries code: the run stops before
+    any step, nothing ran."""
+    work_dir = tmp_path / 'work'
+    cfg = tiny_config('baseline', toy_data, str(work_dir))
+    if route == 'load_from':
+        cfg.load_from = as_route('url', files['malicious'], hub, tmp_path,
+                                 monkeypatch)
+        planted = str(hub / cfg.load_from.rsplit('/', 1)[1])
+    else:
+        work_dir.mkdir()
+        planted = str(work_dir / 'epoch_1.pth')
+        shutil.copy(files['malicious'], planted)
+        (work_dir / 'last_checkpoint').write_text(planted)
+        cfg.resume = True  # what --resume sets
+    with pytest.raises(CheckpointError) as err:
+        build_runner(cfg).train()
+    assert not marker.exists()
+    assert str(err.value).startswith(f'Cannot load {planted}')
+    assert 'loading it could run code' in str(err.value)
+    assert glob.glob(str(work_dir / '*.pth')) == (
+        [planted] if route == 'resume' else [])  # no checkpoint written
 
 
 # ------------------------------------------------------------ key coverage
@@ -247,11 +361,12 @@ import mmengine.runner, mmengine.model, mmengine.dist, mmengine.fileio
 import torch
 
 def snapshot():
-    """Every attribute of every loaded mmengine/torch module and of the
-    classes defined there, by identity."""
+    """Every attribute of every loaded mmengine/mmpose/torch module and of
+    the classes defined there, by identity."""
     objects = {}
     for name, module in list(sys.modules.items()):
-        if not name.split('.')[0] in ('mmengine', 'torch') or module is None:
+        if name.split('.')[0] not in ('mmengine', 'mmpose', 'torch') or \
+                module is None:
             continue
         for attr, value in list(vars(module).items()):
             objects[f'{name}.{attr}'] = value
@@ -295,6 +410,8 @@ def test_import_distilpose_patches_nothing_and_compat_opts_in():
         'mmengine.runner.checkpoint.CheckpointLoader._schemes',
         'mmengine.logging.history_buffer.HistoryBuffer.__getstate__',
         'mmengine.fileio.backends.local_backend.LocalBackend.put',
+        'mmpose.datasets.datasets.base.base_coco_style_dataset.'
+        'BaseCocoStyleDataset._load_annotations',
     }
     if not torch.cuda.is_available():
         expected |= {

@@ -16,7 +16,9 @@ from typing import Dict, List, Optional
 
 import numpy as np
 import yaml
-from publish_model import publish, sha256sum  # noqa: F401 (re-exported)
+from publish_model import publish  # noqa: F401 (re-exported)
+
+from distilpose.fileio import sha256sum
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
@@ -105,13 +107,13 @@ def model_profiles(configs: List[str],
     from mmengine.registry import init_default_scope
     from mmpose.registry import MODELS
 
-    from distilpose.analysis import model_complexity
+    from distilpose.analysis import input_size_of, model_complexity
 
     init_default_scope('mmpose')
     models, inputs, stats = [], [], []
     for config in configs:
         cfg = Config.fromfile(config)
-        w, h = cfg.codec['input_size']
+        w, h = input_size_of(cfg)
         model = MODELS.build(cfg.model).eval()
         info = model_complexity(model, (3, h, w))
         models.append(model)

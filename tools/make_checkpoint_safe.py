@@ -20,7 +20,8 @@ import torch
 from mmengine.logging import HistoryBuffer
 
 import distilpose.compat  # noqa: F401  (HistoryBuffer pickles safely)
-from distilpose.checkpoint import atomic_write, safe_torch_load
+from distilpose.checkpoint import safe_torch_load
+from distilpose.fileio import atomic_write
 
 _PLAIN = (str, bytes, int, float, bool, complex, type(None), torch.Tensor,
           np.ndarray, np.generic, np.dtype, HistoryBuffer)

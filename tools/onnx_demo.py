@@ -8,12 +8,14 @@ post-processing are MMPose's (``inference_topdown``), read from the file's
 metadata; the network runs on ONNX Runtime.
 """
 import argparse
+import sys
 
 import numpy as np
 from mmengine.structures import InstanceData
 from mmpose.structures import PoseDataSample
 from mmpose.visualization import PoseLocalVisualizer
 
+from distilpose.apis import check_output_file, save_image
 from distilpose.deploy import OnnxPoseEstimator
 
 
@@ -52,19 +54,25 @@ def draw(img, keypoints, scores, links, thr, out_file):
     sample = PoseDataSample(
         pred_instances=InstanceData(
             keypoints=keypoints, keypoint_scores=scores))
-    visualizer.add_datasample(
+    drawn = visualizer.add_datasample(
         'pose',
         np.ascontiguousarray(img[..., ::-1]),  # the visualizer takes RGB
         sample,
         draw_gt=False,
-        kpt_thr=thr,
-        out_file=out_file)
+        kpt_thr=thr)
+    save_image(drawn, out_file)  # atomic: no partial file
 
 
-def main(argv=None):
+def main(argv=None) -> int:
     args = parse_args(argv)
-    estimator = OnnxPoseEstimator(args.model, args.threads)
-    img = estimator.load_image(args.image)
+    try:
+        if args.draw:
+            check_output_file(args.draw, 'the drawing')
+        estimator = OnnxPoseEstimator(args.model, args.threads)
+        img = estimator.load_image(args.image)
+    except (OSError, ValueError) as err:
+        print(f'error: {err}', file=sys.stderr)
+        return 2
     bboxes = np.array(args.bbox, np.float32) if args.bbox else None
     keypoints, scores = estimator(img, bboxes)
     names = estimator.keypoint_names or [
@@ -78,7 +86,8 @@ def main(argv=None):
         draw(img, keypoints, scores, estimator.skeleton_links,
              args.score_thr, args.draw)
         print(f'drawing saved to {args.draw}')
+    return 0
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

@@ -43,6 +43,21 @@ def model_complexity(model: torch.nn.Module, input_shape) -> dict:
         gmacs_true=true_gmacs)
 
 
+def input_size_of(cfg) -> tuple:
+    """(w, h) of the network input: the test pipeline's ``TopdownAffine``,
+    the one place every MMPose top-down config states it (the codec is
+    named differently per config)."""
+    pipeline = cfg.test_dataloader.dataset.pipeline
+    sizes = [t['input_size'] for t in pipeline
+             if t['type'] == 'TopdownAffine']
+    if len(sizes) != 1:
+        raise ValueError('Expected one TopdownAffine in the config\'s test '
+                         f'pipeline, found {len(sizes)}: a top-down config '
+                         'states its input size there.')
+    w, h = sizes[0]
+    return w, h
+
+
 def machine_name() -> str:
     """CPU model and core count."""
     name = platform.processor() or platform.machine() or 'CPU'

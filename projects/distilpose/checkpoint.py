@@ -17,11 +17,9 @@ with ``tools/make_checkpoint_safe.py``; there is no unsafe fallback.
 Nothing here changes MMEngine or torch: :mod:`distilpose.compat` routes
 MMEngine's loaders through these functions.
 """
-import hashlib
 import os
 import os.path as osp
 import re
-import uuid
 import zipfile
 from collections import Counter
 from typing import Dict, Iterable, Optional
@@ -29,6 +27,8 @@ from typing import Dict, Iterable, Optional
 import numpy as np
 import torch
 from torch import nn
+
+from .fileio import sha256sum
 
 #: A checkpoint that matches fewer than this fraction of a model's keys
 #: (same name and shape) is refused when it is loaded into the model.
@@ -119,15 +119,12 @@ def check_hash(path: str, name: Optional[str] = None) -> None:
     match = HASH_SUFFIX.search(osp.basename(name or path))
     if not match:
         return
-    sha256 = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for block in iter(lambda: f.read(1 << 20), b''):
-            sha256.update(block)
-    if not sha256.hexdigest().startswith(match.group(1)):
+    digest = sha256sum(path)
+    if not digest.startswith(match.group(1)):
         raise CheckpointError(
             f'{path} does not match the hash in its name ({match.group(1)}, '
             f'the start of its sha256; the file has '
-            f'{sha256.hexdigest()[:len(match.group(1))]}): it is corrupt or '
+            f'{digest[:len(match.group(1))]}): it is corrupt or '
             'not the published file. Delete it and download it again.')
 
 
@@ -192,26 +189,6 @@ def load_checkpoint_file(filename: str, map_location='cpu',
 def last_read_file() -> Optional[str]:
     """The file :func:`safe_torch_load` read last (for messages)."""
     return _last_read['file']
-
-
-def atomic_write(data: bytes, path: str) -> None:
-    """Write ``data`` to a temporary file beside ``path``, then rename it:
-    ``path`` is either its old self or complete, never half-written."""
-    path = osp.abspath(path)
-    os.makedirs(osp.dirname(path), exist_ok=True)
-    # open(..., 'xb') rather than mkstemp: the file gets the umask's mode.
-    tmp = osp.join(osp.dirname(path),
-                   f'.{osp.basename(path)}.{uuid.uuid4().hex[:8]}.tmp')
-    try:
-        with open(tmp, 'xb') as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
 
 
 def read_state_dict(path: str, role: str = 'model') -> Dict[str, torch.Tensor]:

@@ -1,5 +1,5 @@
-"""Fixes to MMEngine and torch behaviour, applied when this module is
-imported; ``import distilpose`` alone changes nothing.
+"""Fixes to MMEngine, MMPose and torch behaviour, applied when this module
+is imported; ``import distilpose`` alone changes nothing.
 
 The project's configs opt in through ``configs/_base_/default_runtime.py``::
 
@@ -7,7 +7,9 @@ The project's configs opt in through ``configs/_base_/default_runtime.py``::
 
 Each fix is applied only to the MMEngine versions it was written for
 (0.10.x: :data:`PATCHED_MMENGINE`); on another version it is skipped
-with a warning, so that it cannot silently replace code it does not know.
+with a warning, so that it cannot silently replace code it does not know
+(except the naming of non-JSON annotation files, which only wraps MMPose's
+COCO loader to re-word its error).
 :func:`patched_attributes` lists what was replaced.
 """
 import warnings
@@ -19,9 +21,12 @@ from mmengine.logging import HistoryBuffer
 from mmengine.model import is_model_wrapper
 from mmengine.runner import checkpoint as mmengine_ckpt
 from mmengine.utils import digit_version
+from mmpose.datasets.datasets.base import BaseCocoStyleDataset
 
 from . import checkpoint as safe
 from .engine import cpu_distributed
+from .engine.dataset_check import NOT_JSON, not_json_error
+from .fileio import atomic_write
 
 #: MMEngine releases whose internals the fixes below replace.
 PATCHED_MMENGINE = ('0.10.0', '0.11.0')  # [first, end)
@@ -111,7 +116,7 @@ def _history_buffer_state(buffer) -> dict:
 
 
 def _atomic_put(self, obj: bytes, filepath) -> None:
-    safe.atomic_write(obj, str(filepath))
+    atomic_write(obj, str(filepath))
 
 
 def _save_checkpoints_safely() -> None:
@@ -120,6 +125,22 @@ def _save_checkpoints_safely() -> None:
     _replace(HistoryBuffer, '__getstate__', _history_buffer_state)
     # MMEngine writes epoch_N.pth in place: a kill left a truncated file.
     _replace(LocalBackend, 'put', _atomic_put)
+
+
+# ------------------------------------------------------------------- data
+def _load_annotations_naming_the_file(self):
+    original = _ORIGINAL[(BaseCocoStyleDataset, '_load_annotations')]
+    try:
+        return original(self)
+    except NOT_JSON as err:
+        raise not_json_error(self.ann_file, err) from err
+
+
+def _name_annotation_files_that_are_not_json() -> None:
+    # MMPose's COCO loader let a bare JSONDecodeError through, naming no
+    # file, when the train dataset was built (before any hook runs).
+    _replace(BaseCocoStyleDataset, '_load_annotations',
+             _load_annotations_naming_the_file)
 
 
 # ------------------------------------------------------------ distributed
@@ -140,6 +161,8 @@ def apply() -> None:
     """Apply every fix once (idempotent)."""
     if _ORIGINAL:
         return
+    # It only re-words an error, on any MMEngine version.
+    _name_annotation_files_that_are_not_json()
     if not _mmengine_supported():
         warnings.warn(
             f'distilpose.compat: MMEngine {mmengine.__version__} is outside '

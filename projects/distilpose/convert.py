@@ -15,8 +15,9 @@ from typing import Dict, Optional, Tuple
 import torch
 from mmengine.config import Config
 
-from .checkpoint import (atomic_write, load_checkpoint_file,
-                         load_state_dict_strictly, read_state_dict)
+from .checkpoint import (load_checkpoint_file, load_state_dict_strictly,
+                         read_state_dict)
+from .fileio import atomic_write
 from .models.necks import sine_position_embedding
 
 CONFIG_ROOT = osp.join(osp.dirname(__file__), '..', '..', 'configs')

@@ -150,3 +150,43 @@ def test_cli_export_and_demo(plain_onnx, tmp_path, capsys):
     printed = capsys.readouterr().out
     assert 'person 0:' in printed and 'left_shoulder' in printed
     assert cv2.imread(png).shape == (300, 400, 3)
+
+
+@pytest.mark.parametrize('content,error', [
+    (None, 'Image not found: {img}'),
+    (b'', 'The image {img} is empty (0 bytes).'),
+    (b'\xff\xd8\xff\xe0 cut', 'The image {img} is not a decodable image '
+     '(corrupt or another format).'),
+])
+def test_demo_names_an_image_it_cannot_read(plain_onnx, tmp_path, capsys,
+                                            content, error):
+    img = tmp_path / 'person.jpg'
+    if content is not None:
+        img.write_bytes(content)
+    rc = load_tool('onnx_demo').main([plain_onnx, str(img), '--draw',
+                                      str(tmp_path / 'pose.png')])
+    assert rc == 2
+    assert capsys.readouterr().err.strip() == 'error: ' + error.format(
+        img=img)
+    assert os.listdir(tmp_path) == ([] if content is None else
+                                    ['person.jpg'])  # no drawing
+
+
+def test_demo_checks_the_drawing_path_first(tmp_path, capsys):
+    """Before the model is read (here it does not even exist)."""
+    notes = tmp_path / 'notes.txt'
+    notes.write_text('')
+    demo = load_tool('onnx_demo')
+    xyz = tmp_path / 'pose.xyz'
+    for draw, expected in [
+        (tmp_path, f'Cannot write the drawing to {tmp_path}: it is a '
+         'folder'),
+        (notes / 'pose.png', 'Cannot write to the folder of the drawing '
+         f'{notes}: it is a file, not a folder'),
+        (xyz, f'Cannot write the drawing to {xyz}: OpenCV has no encoder'),
+    ]:
+        rc = demo.main([str(tmp_path / 'missing.onnx'), 'img.jpg',
+                        '--draw', str(draw)])
+        error = capsys.readouterr().err
+        assert rc == 2 and expected in error, error
+    assert sorted(os.listdir(tmp_path)) == ['notes.txt']

@@ -1,6 +1,8 @@
 """Bad inputs (items 1a-1g, 1j, 1k): each stops with a message that says
-what is wrong and how to fix it, and leaves no checkpoint behind; bad
-images and boxes in inference are skipped with a warning.
+what is wrong and how to fix it, and leaves no checkpoint behind (an
+annotation file that is not JSON included); bad images and boxes in
+inference are skipped with a warning, an output folder that cannot be
+written is an error before any work, and no partial picture is left.
 
 The model-level messages of (a)-(d) are tested in test_distiller.py and
 test_token_encoder.py; (i) in test_convert.py; here the same errors are
@@ -12,6 +14,7 @@ import http.server
 import json
 import os
 import os.path as osp
+import re
 import shutil
 import socket
 import threading
@@ -31,6 +34,7 @@ from mmengine.runner.checkpoint import CheckpointLoader
 from mmpose.registry import MODELS
 
 import distilpose.compat  # noqa: F401  (the configs' opt-in fixes)
+from distilpose import checkpoint
 from distilpose.apis import SkippedInputWarning, inference_images
 from distilpose.engine import NoNetworkError, remote_checkpoints
 
@@ -146,6 +150,21 @@ def test_e_one_annotation_with_other_keypoint_count(data, tmp_path):
         f"annotation id {bad['id']}", ': 16', 'Fix or remove')
 
 
+@pytest.mark.parametrize('content', [b'{"images": [',  # cut short
+                                     b'\xff\xd8\xff\xe0 a JPEG'])
+def test_an_annotation_file_that_is_not_json_is_named(data, tmp_path,
+                                                      content):
+    root = str(tmp_path / 'data')
+    shutil.copytree(data, root)
+    path = osp.join(root, 'annotations', 'person_keypoints_train.json')
+    with open(path, 'wb') as f:
+        f.write(content)
+    cfg = tiny_config('baseline', root, str(tmp_path / 'work'))
+    assert_stops_without_output(
+        cfg, ValueError, f'The annotation file {path} is not valid JSON',
+        'Regenerate or re-download it')
+
+
 def _broken_sigmas(info):
     info['sigmas'] = info['sigmas'][:-1]
 
@@ -216,6 +235,46 @@ def test_f_unreadable_images_are_skipped_and_the_rest_completes(
     # Drawings of the good images only: nothing partial for the bad ones.
     assert sorted(os.listdir(out_dir)) == sorted(
         osp.splitext(osp.basename(p))[0] + '.png' for p in good)
+
+
+def unwritable_dir(tmp_path, case: str):
+    """A folder path that cannot be written: a file, a path under a file,
+    or a read-only folder (root ignores the mode: skipped)."""
+    file = tmp_path / 'notes.txt'
+    file.write_text('')
+    if case == 'read-only':
+        if os.geteuid() == 0:
+            pytest.skip('root writes into read-only folders')
+        (tmp_path / 'read_only').mkdir(mode=0o555)
+        return tmp_path / 'read_only'
+    return file if case == 'a file' else file / 'vis'
+
+
+@pytest.mark.parametrize('case', ['a file', 'under a file', 'read-only'])
+def test_an_out_dir_that_cannot_be_written_fails_before_any_work(
+        data, tmp_path, case):
+    out_dir = unwritable_dir(tmp_path, case)
+    # A config that does not exist: the model would fail, were it built.
+    with pytest.raises(OSError, match=re.escape(
+            f'Cannot write to out_dir {out_dir}: ')):
+        inference_images(str(tmp_path / 'no_config.py'),
+                         val_images(data, 1), out_dir=str(out_dir))
+
+
+def test_pictures_are_written_whole_or_not_at_all(data, model, tmp_path,
+                                                  monkeypatch):
+    first, second = val_images(data, 2)
+    out_dir = tmp_path / 'vis'
+    inference_images(model, [first], out_dir=str(out_dir))
+
+    def killed(fd):  # the process dies after the bytes, before the rename
+        raise KeyboardInterrupt
+    monkeypatch.setattr(checkpoint.os, 'fsync', killed)
+    with pytest.raises(KeyboardInterrupt):
+        inference_images(model, [second], out_dir=str(out_dir))
+    # Neither a partial picture of the second image nor its temporary.
+    assert os.listdir(out_dir) == [
+        osp.splitext(osp.basename(first))[0] + '.png']
 
 
 def test_g_degenerate_boxes_are_skipped(data, model):

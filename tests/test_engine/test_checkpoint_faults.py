@@ -101,6 +101,25 @@ def test_resume_of_a_readable_or_given_checkpoint_is_unchanged(tmp_path):
         assert runner._load_from == load_from
 
 
+def test_temporary_files_of_a_killed_write_are_removed_on_the_next_run(
+        tmp_path, monkeypatch):
+    torch.save({}, tmp_path / 'epoch_1.pth')
+    stale = tmp_path / '.epoch_2.pth.0123abcd.tmp'
+    stale.write_bytes(b'PK\x03\x04 the first bytes of a checkpoint')
+    (tmp_path / '.notes.tmp').write_text('not a checkpoint write')
+    logged = []
+    monkeypatch.setattr(resume_fallback, 'print_log',
+                        lambda msg, **kw: logged.append((msg, kw)))
+    runner = types.SimpleNamespace(_resume=False, _load_from=None,
+                                   work_dir=str(tmp_path))
+    ResumeFromReadableCheckpointHook().before_run(runner)
+    assert sorted(os.listdir(tmp_path)) == ['.notes.tmp', 'epoch_1.pth']
+    (message, kwargs), = logged
+    assert message.startswith(f'Removed {stale}: a checkpoint write that '
+                              'was killed left it')
+    assert kwargs['level'] == 30  # WARNING
+
+
 # ---------------------------------------------------- non-finite predictions
 def test_score_targets_of_non_finite_coordinates_are_nan():
     heatmaps = torch.arange(2 * 3 * 4 * 5.).reshape(2, 3, 4, 5)

@@ -1,7 +1,10 @@
 """Bad data caught before training (issue 12, item 3): each bad sample is
 reported with its file, with counts, by the build-time hook and by
-``tools/check_dataset.py``; a non-JSON annotation file is named."""
+``tools/check_dataset.py``; a non-JSON annotation file is named; with
+``skip_bad_samples=True`` training goes on without the bad samples."""
+import glob
 import json
+import os
 import os.path as osp
 import subprocess
 import sys
@@ -10,10 +13,16 @@ import types
 import cv2
 import numpy as np
 import pytest
+from engine_utils import one_thread  # noqa: F401  (fixture)
+from engine_utils import build_runner, make_data, tiny_config
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+from mmpose.registry import DATASETS
 
-from distilpose.engine.dataset_check import (DatasetCheckHook,
+from distilpose.checkpoint import safe_torch_load
+from distilpose.engine.dataset_check import (DatasetCheckHook, Problem,
                                              check_coco_dataset, format_report,
-                                             load_annotation_file)
+                                             load_annotation_file, samples_of)
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 K = 17
@@ -123,3 +132,114 @@ def test_the_tool_reports_and_fails(bad_dataset):
     assert '6 problems' in proc.stdout
     assert 'unreadable image' in proc.stdout and 'corrupt.jpg' in proc.stdout
     assert 'decoded 4/4 images' in proc.stderr
+
+
+# ----------------------------------------------------------- skipping
+@pytest.fixture
+def toy_with_bad_samples(tmp_path):
+    """The toy dataset with one training image deleted and, on another
+    image, one annotation (not the first) of 16 keypoints; returns (data
+    root, the missing image's path, the bad annotation's id)."""
+    root = make_data(str(tmp_path / 'data'))
+    path = osp.join(root, 'annotations', 'person_keypoints_train.json')
+    with open(path) as f:
+        coco = json.load(f)
+    gone = coco['images'][1]
+    missing = osp.join(root, 'train', gone['file_name'])
+    os.remove(missing)
+    bad = [a for a in coco['annotations'][1:]
+           if a['image_id'] != gone['id'] and a['num_keypoints'] > 0][0]
+    bad['keypoints'] = bad['keypoints'][:-3]
+    with open(path, 'w') as f:
+        json.dump(coco, f)
+    return root, missing, bad['id']
+
+
+def test_the_readme_option_sets_skip_bad_samples():
+    """``--cfg-options custom_hooks.2.skip_bad_samples=True`` (README)."""
+    cfg = Config.fromfile(osp.join(ROOT, 'configs', '_base_',
+                                   'default_runtime.py'))
+    cfg.merge_from_dict({'custom_hooks.2.skip_bad_samples': True})
+    assert cfg.custom_hooks[2] == dict(type='DatasetCheckHook',
+                                       skip_bad_samples=True)
+
+
+@pytest.mark.usefixtures('one_thread')
+def test_training_refuses_bad_samples_by_default(toy_with_bad_samples,
+                                                 tmp_path):
+    root, _, bad_id = toy_with_bad_samples
+    work_dir = str(tmp_path / 'work')
+    with pytest.raises(ValueError) as err:
+        build_runner(tiny_config('baseline', root, work_dir)).train()
+    assert f'annotation id {bad_id}' in str(err.value)
+    assert 'Fix or remove' in str(err.value)
+    assert not glob.glob(osp.join(work_dir, '*.pth'))
+
+
+def _log_of(work_dir: str) -> str:
+    (log, ) = glob.glob(osp.join(work_dir, '*', '*.log'))
+    with open(log) as f:
+        return f.read()
+
+
+@pytest.mark.usefixtures('one_thread')
+def test_skip_bad_samples_trains_without_them(toy_with_bad_samples,
+                                              tmp_path):
+    root, missing, bad_id = toy_with_bad_samples
+    work_dir = str(tmp_path / 'work')
+    # Batch 1: one iteration per sample, so the epoch shows what was kept.
+    cfg = tiny_config('baseline', root, work_dir, batch_size=1)
+    cfg.merge_from_dict({'custom_hooks.2.skip_bad_samples': True})
+    init_default_scope('mmpose')
+    full = DATASETS.build(cfg.train_dataloader.dataset)
+    infos = [full.get_data_info(i) for i in range(len(full))]
+    dropped = {info['id'] for info in infos
+               if info['img_path'] == missing or info['id'] == bad_id}
+    assert len(dropped) >= 2  # the missing image has people too
+
+    runner = build_runner(cfg)
+    runner.train()
+    kept = runner.train_dataloader.dataset
+    kept_ids = {kept.get_data_info(i)['id'] for i in range(len(kept))}
+    assert kept_ids == {info['id'] for info in infos} - dropped
+    ckpt = safe_torch_load(osp.join(work_dir, 'epoch_1.pth'))
+    assert ckpt['meta']['iter'] == len(kept) == runner.max_iters
+    log = _log_of(work_dir)
+    assert '2 problems (1 keypoint count, 1 missing image)' in log
+    assert (f'skip_bad_samples=True: {len(dropped)} of the {len(full)} '
+            f'samples are skipped; training goes on with the other '
+            f'{len(kept)}') in log
+
+
+class _Samples(list):
+    """A dataset's samples (``get_data_info``), nothing else."""
+
+    def get_data_info(self, index):
+        return self[index]
+
+
+def test_the_samples_of_each_problem_are_found():
+    problems = [
+        Problem('missing image', '/d/a.jpg', 'no such file',
+                image='/d//a.jpg'),
+        Problem('keypoint count', 'b.jpg (annotation 7)', '16 keypoints',
+                ann_id=7),
+    ]
+    samples = _Samples([
+        dict(id=1, img_path='/d/a.jpg'), dict(id=2, img_path='/d/a.jpg'),
+        dict(id=7, img_path='/d/b.jpg'), dict(id=8, img_path='/d/b.jpg'),
+        dict(id=[9, 7], img_path='/d/c.jpg'),  # bottom-up: every person
+        dict(id=[10], img_path='/d/e.jpg')])
+    assert samples_of(samples, problems) == [0, 1, 2, 4]
+
+
+def test_skipping_every_sample_is_refused(bad_dataset):
+    ann_file, img_dir = bad_dataset
+    runner = _runner(ann_file, img_dir)
+    dataset = _Samples([dict(id=2, img_path=osp.join(img_dir, 'good.jpg')),
+                        dict(id=5, img_path=osp.join(img_dir, 'empty.jpg'))])
+    vars(dataset).update(vars(runner.train_dataloader.dataset))
+    runner.train_dataloader.dataset = dataset
+    with pytest.raises(ValueError, match='would skip all 2 samples: '
+                       'nothing is left to train on'):
+        DatasetCheckHook(skip_bad_samples=True).before_train(runner)

@@ -6,10 +6,12 @@ keypoints for a NaN box, points piled on a zero-size box, predictions for
 a box outside the image) and treats an empty box list as the whole image.
 :func:`inference_images` checks every image and box first, skips the bad
 ones with a :class:`SkippedInputWarning` that says what is wrong, and
-completes the rest.
+completes the rest. An output folder that cannot be written is an error
+before any work; each picture is written whole or not at all.
 """
 import os
 import os.path as osp
+import tempfile
 import warnings
 from typing import List, Optional, Sequence, Union
 
@@ -23,6 +25,7 @@ from mmpose.structures.bbox import bbox_xywh2xyxy
 from mmpose.visualization import PoseLocalVisualizer
 
 from ..engine.keypoint_layout import check_keypoint_layout
+from ..fileio import atomic_write
 
 ImageInput = Union[str, os.PathLike, np.ndarray]
 
@@ -91,6 +94,48 @@ def valid_boxes(boxes, image_shape, name: str,
     return boxes[keep]
 
 
+def check_output_dir(path: str, what: str = 'out_dir') -> None:
+    """Create the folder ``path`` if needed and check that a file can be
+    written in it, so that a bad output path fails before any work, with
+    an error naming it (``what``: how the caller calls it)."""
+    path = os.fspath(path)
+    if osp.exists(path) and not osp.isdir(path):
+        raise NotADirectoryError(f'Cannot write to {what} {path}: it is a '
+                                 'file, not a folder. Give a folder.')
+    try:
+        os.makedirs(path, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as err:
+        raise type(err)(
+            f'Cannot write to {what} {path}: {err.strerror or err}. Give '
+            'a folder you can write to.') from err
+
+
+def check_output_file(path: str, what: str = 'the output') -> None:
+    """:func:`check_output_dir` for the folder of the image file ``path``,
+    and that OpenCV can encode its extension."""
+    path = os.fspath(path)
+    if osp.isdir(path):
+        raise IsADirectoryError(f'Cannot write {what} to {path}: it is a '
+                                'folder. Give a file name.')
+    if not cv2.haveImageWriter(path):
+        raise ValueError(f'Cannot write {what} to {path}: OpenCV has no '
+                         'encoder for its extension. Use .png or .jpg.')
+    check_output_dir(osp.dirname(osp.abspath(path)), f'the folder of {what}')
+
+
+def save_image(rgb: np.ndarray, path: str) -> None:
+    """Encode an RGB image (what MMPose's visualizer draws) by the
+    extension of ``path`` and write it atomically: a failure or a kill
+    never leaves a partial file under that name."""
+    ok, data = cv2.imencode(osp.splitext(path)[1],
+                            np.ascontiguousarray(rgb[..., ::-1]))
+    if not ok:
+        raise ValueError(f'OpenCV could not encode the image for {path}.')
+    atomic_write(data.tobytes(), path)
+
+
 def _pose_model_and_visualizer(model, checkpoint, device):
     """Unpack an inferencer, or build a model from a config path."""
     inferencer = getattr(model, 'inferencer', model)  # MMPoseInferencer
@@ -157,7 +202,10 @@ def inference_images(model,
         ValueError: the model's metainfo does not fit its keypoint count
             (e.g. COCO's metainfo on a 16-keypoint model), or ``bboxes``
             does not have one entry per image.
+        OSError: ``out_dir`` cannot be written (checked first).
     """
+    if out_dir:
+        check_output_dir(out_dir)
     pose_model, visualizer = _pose_model_and_visualizer(
         model, checkpoint, device)
     meta = pose_model.dataset_meta
@@ -167,7 +215,6 @@ def inference_images(model,
                          f'{len(images)} images: give one per image (None '
                          'for the whole image).')
     if out_dir:
-        os.makedirs(out_dir, exist_ok=True)
         visualizer.set_dataset_meta(meta)
     results, used = [], set()
     for index, image in enumerate(images):
@@ -188,9 +235,10 @@ def inference_images(model,
             inference_topdown(pose_model, img, boxes, bbox_format='xyxy'))
                   if len(boxes) else _empty_sample(meta['num_keypoints']))
         if out_dir:
-            visualizer.add_datasample(
+            # Drawn without out_file: MMPose would write it in place.
+            drawn = visualizer.add_datasample(
                 'result', img[..., ::-1], data_sample=sample,
-                draw_gt=False, draw_bbox=True, kpt_thr=kpt_thr, show=False,
-                out_file=_out_file(out_dir, image, index, used))
+                draw_gt=False, draw_bbox=True, kpt_thr=kpt_thr, show=False)
+            save_image(drawn, _out_file(out_dir, image, index, used))
         results.append(sample)
     return results

@@ -27,12 +27,13 @@ import multiprocessing
 import os
 import os.path as osp
 import sys
-import tempfile
 from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
 from tqdm import tqdm
+
+from ..fileio import atomic_write
 
 __all__ = [
     'COCO_KEYPOINTS', 'COCO_SKELETON', 'COCO_FLIP_PAIRS', 'NUM_KEYPOINTS',
@@ -932,21 +933,6 @@ def _render_all(tasks, workers, progress):
             cv2.setNumThreads(threads)
 
 
-def _dump_json_atomic(obj, path):
-    """Write JSON to a temporary file beside ``path``, then rename it, so a
-    reader never sees a half-written file."""
-    fd, tmp = tempfile.mkstemp(prefix=osp.basename(path) + '.',
-                               suffix='.tmp', dir=osp.dirname(path))
-    try:
-        with os.fdopen(fd, 'w') as f:
-            json.dump(obj, f, separators=(',', ':'))
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-
-
 def _coco_json(images, annotations, split, seed, image_size):
     return {
         'info': {
@@ -1034,8 +1020,9 @@ def generate_dataset(out_dir,
 
     summary = {}
     for split in SPLITS:
-        _dump_json_atomic(
-            _coco_json(images[split], annotations[split], split, seed,
-                       (width, height)), ann_files[split])
+        coco = _coco_json(images[split], annotations[split], split, seed,
+                          (width, height))
+        atomic_write(json.dumps(coco, separators=(',', ':')).encode(),
+                     ann_files[split])
         summary[split] = _summary(images[split], annotations[split])
     return summary

@@ -12,9 +12,7 @@ MMPose's codec and back-projection for the output, so its keypoints match
 """
 import io
 import json
-import os
 import os.path as osp
-import tempfile
 import warnings
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
@@ -29,6 +27,7 @@ from mmpose.registry import KEYPOINT_CODECS, TRANSFORMS
 from mmpose.structures.bbox import bbox_xywh2xyxy
 from torch import nn
 
+from ..fileio import atomic_write
 from ..models.heads import DistilPoseHead
 
 #: Key of the JSON metadata (``metadata_props``) in exported files.
@@ -163,22 +162,6 @@ def check_dynamic(dynamic: Sequence[str], input_size: Sequence[int]) -> None:
             'export that model.')
 
 
-def _atomic_write(data: bytes, path: str) -> None:
-    """Write beside ``path`` then rename, so that a failure never leaves a
-    partial ONNX file."""
-    folder = osp.dirname(osp.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, suffix='.onnx.tmp')
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
-
-
 def export_onnx(model: nn.Module,
                 path: str,
                 dynamic: Sequence[str] = DYNAMIC_DIMS,
@@ -221,7 +204,7 @@ def export_onnx(model: nn.Module,
     proto = onnx.load_from_string(buf.getvalue())
     onnx.helper.set_model_props(proto, {META_KEY: json.dumps(meta)})
     onnx.checker.check_model(proto)
-    _atomic_write(proto.SerializeToString(), path)
+    atomic_write(proto.SerializeToString(), path)  # never a partial file
     return path
 
 
@@ -309,10 +292,23 @@ class OnnxPoseEstimator:
         return self.meta['skeleton_links']
 
     def load_image(self, img: Union[str, np.ndarray]) -> np.ndarray:
-        """The image as the pipeline's ``LoadImage`` reads it (BGR)."""
+        """The image as the pipeline's ``LoadImage`` reads it (BGR).
+
+        Raises:
+            FileNotFoundError: no such file.
+            ValueError: the file is empty or not a decodable image.
+        """
         if isinstance(img, np.ndarray):
             return img
-        return self.loader(dict(img_path=img))['img']
+        if not osp.isfile(img):
+            raise FileNotFoundError(f'Image not found: {img}')
+        if osp.getsize(img) == 0:  # OpenCV's decoder asserts on it
+            raise ValueError(f'The image {img} is empty (0 bytes).')
+        try:
+            return self.loader(dict(img_path=img))['img']
+        except AssertionError as err:  # mmcv: the decoder returned None
+            raise ValueError(f'The image {img} is not a decodable image '
+                             '(corrupt or another format).') from err
 
     def preprocess(self, img: np.ndarray, bboxes: np.ndarray
                    ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:

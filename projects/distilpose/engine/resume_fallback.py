@@ -6,7 +6,8 @@ stops with torch's zip-reader error and cannot continue until someone
 edits ``last_checkpoint`` by hand. :class:`ResumeFromReadableCheckpointHook`
 (in ``configs/_base_/default_runtime.py``) picks the newest complete
 ``epoch_N.pth`` / ``iter_N.pth`` instead and warns about each file it
-skips.
+skips. It also removes, with a warning, the temporary files that a kill
+during a checkpoint write left in ``work_dir``.
 """
 import logging
 import os
@@ -15,10 +16,13 @@ import re
 import zipfile
 from typing import List, Optional, Tuple
 
+from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmengine.runner import find_latest_checkpoint
 from mmpose.registry import HOOKS
+
+from ..fileio import temporary_files
 
 _NUMBERED = re.compile(r'(?:epoch|iter)_(\d+)\.pth$')
 
@@ -68,6 +72,19 @@ def latest_readable_checkpoint(
     return None, skipped
 
 
+def remove_interrupted_writes(work_dir: str) -> List[str]:
+    """Remove the temporary checkpoint files that a kill during a write
+    left in ``work_dir``, with a warning naming each; returns them."""
+    stale = temporary_files(work_dir)
+    for path in stale:
+        os.remove(path)
+        print_log(f'Removed {path}: a checkpoint write that was killed '
+                  'left it (the checkpoint it was to become never '
+                  'replaced the previous one).', logger='current',
+                  level=logging.WARNING)
+    return stale
+
+
 @HOOKS.register_module()
 class ResumeFromReadableCheckpointHook(Hook):
     """On ``--resume`` without a file, resume from the newest checkpoint
@@ -75,15 +92,20 @@ class ResumeFromReadableCheckpointHook(Hook):
 
     It runs in ``before_run``, before MMEngine's ``load_or_resume``; with a
     file given (``--resume FILE``) or a complete latest checkpoint it
-    changes nothing.
+    changes nothing. On every run, resumed or not, it first removes the
+    temporary files of interrupted checkpoint writes from ``work_dir``
+    (``.epoch_N.pth.<hex>.tmp``: never a complete checkpoint under its
+    name, and as large as one).
     """
 
     priority = 'VERY_HIGH'
 
     def before_run(self, runner) -> None:
-        if not runner._resume or runner._load_from is not None:
-            return
         if not osp.isdir(runner.work_dir):
+            return
+        if is_main_process():  # rank 0 alone writes checkpoints
+            remove_interrupted_writes(runner.work_dir)
+        if not runner._resume or runner._load_from is not None:
             return
         chosen, skipped = latest_readable_checkpoint(runner.work_dir)
         then = (f'Resuming from {chosen}.' if chosen else

@@ -1,0 +1,53 @@
+"""Files written whole or not at all, and their sha256.
+
+Every file the project writes that someone may read while it is written or
+after a kill (checkpoints, ONNX exports, pictures, generated annotation
+files, shipped model files) goes through :func:`atomic_write`.
+"""
+import hashlib
+import os
+import os.path as osp
+import re
+import uuid
+from typing import List
+
+#: The temporary files of :func:`atomic_write`: ``.<name>.<8 hex>.tmp``.
+TEMPORARY = re.compile(r'\.(.+)\.[0-9a-f]{8}\.tmp')
+
+
+def atomic_write(data: bytes, path: str) -> None:
+    """Write ``data`` to a temporary file beside ``path``, then rename it:
+    ``path`` is either its old self or complete, never half-written."""
+    path = osp.abspath(path)
+    os.makedirs(osp.dirname(path), exist_ok=True)
+    # open(..., 'xb') rather than mkstemp: the file gets the umask's mode
+    # (mkstemp's 0o600 would make a shipped file private).
+    tmp = osp.join(osp.dirname(path),
+                   f'.{osp.basename(path)}.{uuid.uuid4().hex[:8]}.tmp')
+    try:
+        with open(tmp, 'xb') as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if osp.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def temporary_files(folder: str) -> List[str]:
+    """The temporary files of :func:`atomic_write` in ``folder``: what a
+    kill during a write leaves (an error removes its own)."""
+    return sorted(
+        osp.join(folder, f) for f in os.listdir(folder)
+        if TEMPORARY.fullmatch(f) and osp.isfile(osp.join(folder, f)))
+
+
+def sha256sum(path: str) -> str:
+    """The hex sha256 of the file ``path``, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for block in iter(lambda: f.read(1 << 20), b''):
+            digest.update(block)
+    return digest.hexdigest()
