@@ -6,8 +6,8 @@
 1. generate a COCO-format dataset of synthetic people (data/synthcoco);
 2. take the shipped TokenPose teacher (model_zoo/synthcoco/, its sha256
    checked against configs/tokenpose/synthcoco/metafile.yml), or with
-   ``--train-teacher`` re-create it (two mim train runs, see
-   :func:`train_teacher`);
+   ``--train-teacher`` re-create it in the work dir (five mim train runs,
+   see :func:`train_teacher`);
 3. distil the DistilPose student from it  (mim train mmpose <distill cfg>);
 4. train the regression baseline: same network, data, seed and budget;
 5. evaluate the three with CocoMetric, PCK@0.2 and EPE (mim test mmpose);
@@ -34,8 +34,13 @@ import demo_helpers as helpers
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CFG = osp.join(ROOT, 'configs')
-TEACHER_CFG = ('tokenpose/synthcoco/'
-               'tokenpose_hrnet-w16-tiny_1xb16-20e_synthcoco-128x96.py')
+#: The demo teacher: the config of its last cosine cycle (a warm restart).
+TEACHER_CFG = ('tokenpose/synthcoco/tokenpose_hrnet-w16-tiny_'
+               '1xb16-20e-restart_synthcoco-128x96.py')
+#: Its first cycle, and how many warm restarts follow it.
+TEACHER_FIRST_CFG = ('tokenpose/synthcoco/'
+                     'tokenpose_hrnet-w16-tiny_1xb16-20e_synthcoco-128x96.py')
+TEACHER_RESTARTS = 3
 #: The MMPose heatmap model whose trained HRNet the teacher starts from.
 HM_TEACHER_CFG = ('topdown_heatmap/synthcoco/'
                   'td-hm_hrnet-w16-tiny_1xb16-20e_synthcoco-128x96.py')
@@ -45,6 +50,8 @@ STUDENT_INFER_CFG = (
 # name: (title, training config, test config)
 MODELS = {
     'hm_teacher': ('HRNet heatmap model', HM_TEACHER_CFG, HM_TEACHER_CFG),
+    'teacher_first': ('TokenPose teacher, first cycle', TEACHER_FIRST_CFG,
+                      TEACHER_FIRST_CFG),
     'teacher': ('TokenPose teacher', TEACHER_CFG, TEACHER_CFG),
     'student': ('DistilPose student', 'distilpose/synthcoco/distilpose_'
                 'hrnet-w16-tiny-3stage_1xb16-8e_synthcoco-128x96.py',
@@ -173,14 +180,23 @@ def test(name, ckpt, args) -> dict:
 
 
 def train_teacher(args) -> str:
-    """The teacher's recipe of record, two ``mim train`` runs with their
-    configs' schedules: the MMPose HRNet heatmap model (published where
-    the teacher config's backbone ``init_cfg`` reads it), then the TokenPose
-    teacher on that HRNet (a TokenPose on an untrained backbone sits at the
-    mean pose for tens of epochs; README, "The demo")."""
-    hm = helpers.zoo_entry(osp.join(CFG, HM_TEACHER_CFG))
-    helpers.publish(train('hm_teacher', args), hm['file'])
-    return train('teacher', args)
+    """The teacher's recipe of record, five ``mim train`` runs with their
+    configs' schedules (``--teacher-epochs`` shortens each): the MMPose
+    HRNet heatmap model, the TokenPose teacher on that HRNet (a TokenPose on
+    an untrained backbone sits at the mean pose for tens of epochs; README,
+    "The demo: teachers"), then ``TEACHER_RESTARTS`` warm restarts, each
+    from the previous cycle's last checkpoint. Everything is written under
+    the work dir; the shipped files are left as they are. Returns the
+    teacher's weights (published, as the shipped file is)."""
+    epochs = schedule_options(args.teacher_epochs)
+    hm = osp.join(args.work_dir, 'hm_teacher.pth')
+    helpers.publish(train('hm_teacher', args, epochs), hm)
+    ckpt = train('teacher_first', args,
+                 [*epochs, f'model.backbone.init_cfg.checkpoint={hm}'])
+    for cycle in range(2, TEACHER_RESTARTS + 2):
+        ckpt = train('teacher', args, [*epochs, f'load_from={ckpt}'],
+                     work_name=f'teacher_cycle{cycle}')
+    return ckpt
 
 
 def teacher_weights(args) -> str:
@@ -191,11 +207,14 @@ def teacher_weights(args) -> str:
         log(f'teacher: {osp.relpath(shipped["file"], ROOT)} '
             f'(sha256 {shipped["sha256"][:12]}... as in the metafile)')
         return shipped['file']
-    sha = helpers.publish(train_teacher(args), shipped['file'])
+    path = osp.join(args.work_dir, osp.basename(shipped['file']))
+    sha = helpers.publish(train_teacher(args), path)
     same = 'the same file as' if sha == shipped['sha256'] else 'differs from'
-    log(f'teacher re-created: {shipped["file"]} (sha256 {sha}); it {same} '
-        'the one the metafile names')
-    return shipped['file']
+    log(f'teacher re-created: {path} (sha256 {sha}); it {same} the shipped '
+        'one. To ship it: copy it over '
+        f'{osp.relpath(shipped["file"], ROOT)} and write its sha256 and '
+        'metrics into the metafile.')
+    return path
 
 
 def main():
@@ -210,8 +229,12 @@ def main():
         "configs')")
     parser.add_argument(
         '--train-teacher', action='store_true',
-        help='train the teacher and overwrite the shipped checkpoint '
-        '(model_zoo/synthcoco/) instead of using it')
+        help='re-create the teacher with its recipe of record, in the '
+        'work dir, instead of using the shipped checkpoint')
+    parser.add_argument(
+        '--teacher-epochs', type=int, default=None,
+        help="epochs of each --train-teacher run (default: their configs' "
+        "20)")
     parser.add_argument('--train-images', type=int, default=2000)
     parser.add_argument('--val-images', type=int, default=200)
     parser.add_argument('--data-seed', type=int, default=0,
@@ -265,7 +288,10 @@ def main():
     pictures = helpers.draw_inference(
         osp.join(CFG, STUDENT_INFER_CFG), ckpts['student'], args.data,
         args.out)
-    teacher_log = (None if args.train_teacher else
+    # The teacher's curve: its last cosine cycle.
+    last_cycle = f'teacher_cycle{TEACHER_RESTARTS + 1}'
+    teacher_log = (osp.join(args.work_dir, last_cycle) if args.train_teacher
+                   else
                    helpers.zoo_entry(osp.join(CFG, TEACHER_CFG))['log'])
     report = helpers.write_report(
         rows, args, pictures, machine=machine_name(),

@@ -10,6 +10,11 @@ import pytest
 import torch
 from conftest import ROOT
 
+sys.path.insert(0, osp.join(ROOT, 'tools'))
+from demo_helpers import zoo_entry  # noqa: E402
+
+from distilpose.fileio import sha256sum  # noqa: E402
+
 
 @pytest.mark.slow
 def test_demo_chain_at_toy_size(tmp_path):
@@ -53,3 +58,49 @@ def test_demo_chain_at_toy_size(tmp_path):
     for png in results['pictures'] + results['plots']:
         img = cv2.imread(png)
         assert img is not None and img.size > 0, png
+
+
+@pytest.mark.slow
+def test_demo_train_teacher_at_toy_size(tmp_path):
+    """``--train-teacher`` runs the teacher's whole recipe (the HRNet
+    heatmap model, the first TokenPose cycle, three warm restarts each
+    loading the previous cycle) into the work dir, distils the student from
+    that teacher, and leaves the shipped files as they are."""
+    teacher_cfg = osp.join(ROOT, 'configs', 'tokenpose', 'synthcoco',
+                           'tokenpose_hrnet-w16-tiny_1xb16-20e-restart_'
+                           'synthcoco-128x96.py')
+    shipped = zoo_entry(teacher_cfg)
+    shipped_files = [shipped['file'], osp.join(
+        ROOT, 'model_zoo', 'synthcoco',
+        'td-hm_hrnet-w16-tiny_1xb16-20e_synthcoco-128x96.pth')]
+    before = {path: sha256sum(path) for path in shipped_files}
+
+    out, work, data = (str(tmp_path / d) for d in ('out', 'work', 'data'))
+    cmd = [
+        sys.executable,
+        osp.join(ROOT, 'tools', 'demo.py'), '--out', out, '--work-dir', work,
+        '--data', data, '--train-images', '16', '--val-images', '4',
+        '--batch-size', '8', '--epochs', '1', '--teacher-epochs', '1',
+        '--latency-rounds', '1', '--train-teacher'
+    ]
+    proc = subprocess.run(cmd, cwd=str(tmp_path), capture_output=True,
+                          text=True)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+
+    assert {path: sha256sum(path) for path in shipped_files} == before
+    # Each restart starts from the previous cycle's last checkpoint.
+    previous = osp.join(work, 'teacher_first')
+    for cycle in (2, 3, 4):
+        cycle_dir = osp.join(work, f'teacher_cycle{cycle}')
+        with open(osp.join(previous, 'last_checkpoint')) as f:
+            previous_ckpt = f.read().strip()
+        with open(osp.join(cycle_dir, 'train.log')) as f:
+            assert f'Load checkpoint from {previous_ckpt}' in f.read()
+        previous = cycle_dir
+    # The student was distilled from the re-created teacher.
+    teacher = osp.join(work, osp.basename(shipped['file']))
+    assert osp.isfile(teacher)
+    with open(osp.join(work, 'student', 'train.log')) as f:
+        assert teacher in f.read()
+    with open(osp.join(out, 'results.json')) as f:
+        assert json.load(f)['train_teacher']

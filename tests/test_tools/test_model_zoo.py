@@ -1,12 +1,13 @@
 """The model zoo: metafiles parse, shipped files match their sha256, and the
 shipped generated-data models load and work through MMPose's APIs."""
-import hashlib
 import os.path as osp
 
 import numpy as np
 import pytest
 import torch
 from conftest import ROOT
+
+from distilpose.fileio import sha256sum
 
 modelindex = pytest.importorskip('modelindex')
 
@@ -17,11 +18,6 @@ def zoo_models():
 
 def shipped():
     return [m for m in zoo_models() if m.weights]
-
-
-def sha256sum(path):
-    with open(path, 'rb') as f:
-        return hashlib.sha256(f.read()).hexdigest()
 
 
 def test_metafiles_parse_and_name_existing_configs():
@@ -84,8 +80,7 @@ def evaluate(config, checkpoint, data_root, work_dir):
     return Runner.from_cfg(cfg).test()
 
 
-@pytest.mark.parametrize('name',
-                         ['td-hm', 'tokenpose', 'distilpose', 'td-reg'])
+@pytest.mark.parametrize('name', [m.name for m in shipped()])
 def test_shipped_model_evaluates_above_its_floor(name, val_data, tmp_path):
     """Each shipped model loads strictly and, on 48 unseen generated images
     (seed 1), reaches its metafile figures (measured on 200 such images)
@@ -95,7 +90,7 @@ def test_shipped_model_evaluates_above_its_floor(name, val_data, tmp_path):
     from mmpose.registry import MODELS
 
     from distilpose.checkpoint import load_state_dict_strictly, read_state_dict
-    (model, ) = [m for m in shipped() if m.name.split('_')[0] == name]
+    (model, ) = [m for m in shipped() if m.name == name]
     init_default_scope('mmpose')
     net = MODELS.build(Config.fromfile(osp.join(ROOT, model.config)).model)
     load_state_dict_strictly(net, read_state_dict(

@@ -10,8 +10,8 @@ _base_ = [
 model = dict(
     type='DistilPoseDistiller',
     teacher_cfg='{{fileDirname}}/../../tokenpose/synthcoco/'
-    'tokenpose_hrnet-w16-tiny_1xb16-20e_synthcoco-128x96.py',
+    'tokenpose_hrnet-w16-tiny_1xb16-20e-restart_synthcoco-128x96.py',
     teacher_ckpt='model_zoo/synthcoco/'
-    'tokenpose_hrnet-w16-tiny_1xb16-20e_synthcoco-128x96.pth',
+    'tokenpose_hrnet-w16-tiny_1xb16-4x20e_synthcoco-128x96.pth',
     init_backbone_from_teacher=True,
     distill_losses=_base_.distill_losses)

@@ -10,5 +10,5 @@ model = dict(
             type='Pretrained',
             prefix='backbone.',
             checkpoint='model_zoo/synthcoco/'
-            'tokenpose_hrnet-w16-tiny_1xb16-20e_synthcoco-128x96.pth')),
+            'tokenpose_hrnet-w16-tiny_1xb16-4x20e_synthcoco-128x96.pth')),
     head=dict(with_score=False, with_sigma=False))
