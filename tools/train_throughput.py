@@ -19,10 +19,12 @@ these side by side to see the demo's layout (student and baseline at one
 thread each).
 """
 import argparse
+import logging
 import time
 
 import torch
 from mmengine.config import Config, DictAction
+from mmengine.logging import MMLogger
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
@@ -31,7 +33,7 @@ from mmpose.registry import MODELS
 from distilpose.analysis import input_size_of, model_complexity
 
 
-def parse_args():
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('config')
     parser.add_argument('--iters', type=int, default=30,
@@ -41,7 +43,7 @@ def parse_args():
                         help='torch threads (the demo: 1 per run)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         default={})
-    return parser.parse_args()
+    return parser.parse_args(argv)
 
 
 def sgemm_peak_gflops(n: int = 2048, reps: int = 5) -> float:
@@ -76,15 +78,25 @@ def images_per_s(fn, batches, iters: int, warmup: int) -> float:
     return batches * iters / (time.perf_counter() - start)
 
 
-def main():
-    args = parse_args()
+def main(argv=None):
+    args = parse_args(argv)
     torch.set_num_threads(args.threads)
     cfg = Config.fromfile(args.config)
     cfg.merge_from_dict(args.cfg_options)
     init_default_scope('mmpose')
 
     model = MODELS.build(cfg.model)
-    model.init_weights()
+    # Only the table on stdout, not MMEngine's per-parameter init report
+    # (info records of the current logger; its handlers filter by level).
+    handlers = MMLogger.get_current_instance().handlers
+    levels = [handler.level for handler in handlers]
+    for handler in handlers:
+        handler.setLevel(logging.WARNING)
+    try:
+        model.init_weights()
+    finally:
+        for handler, level in zip(handlers, levels):
+            handler.setLevel(level)
     model.train()
     optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
     loader = Runner.build_dataloader(cfg.train_dataloader, seed=0)
