@@ -38,7 +38,8 @@ from benchmarking.timing import QuietTimer, interleaved
 from benchmarking.training import training_runners
 
 from distilpose.analysis import machine_name, model_complexity
-from distilpose.deploy import TopdownNetwork, create_session, export_onnx
+from distilpose.deploy import (MIN_CALIB_CROPS, TopdownNetwork, create_session,
+                               export_onnx, quantize_int8)
 
 THREADS = 2
 
@@ -116,14 +117,19 @@ def run(args) -> dict:
         model = build(config)
         res['complexity'][name] = model_complexity(model, INPUT)
         onnx_paths[name] = export_onnx(model, osp.join(tmp, f'{name}.onnx'))
-        session = create_session(onnx_paths[name], THREADS)
+        # Speed does not depend on the calibrated ranges: random crops.
+        int8 = quantize_int8(
+            onnx_paths[name], osp.join(tmp, f'{name}.int8.onnx'),
+            torch.randn(MIN_CALIB_CROPS, *INPUT).numpy())
+        sessions = dict(ort=create_session(onnx_paths[name], THREADS),
+                        ort_int8=create_session(int8, THREADS))
         net = TopdownNetwork(model).eval()
         for n in (1, big):
             x = torch.randn(n, *INPUT)
             for engine in ENGINES:
                 key = f'{name}|{engine}|{n}'
                 runners[key] = (eager_runner(net, x) if engine == 'eager'
-                                else ort_runner(session, x))
+                                else ort_runner(sessions[engine], x))
                 reps[key] = args.reps if n == 1 else 1
     res['matmul_gflops'] = matmul_peak(timer)
     print(f'timing {len(runners)} cases x {args.rounds} rounds', flush=True)

@@ -7,8 +7,14 @@ import matplotlib
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 
-ENGINES = ('eager', 'ort')
-ENGINE_NAMES = {'eager': 'PyTorch eager', 'ort': 'ONNX Runtime'}
+ENGINES = ('eager', 'ort', 'ort_int8')
+ENGINE_NAMES = {
+    'eager': 'PyTorch eager',
+    'ort': 'ONNX Runtime',
+    'ort_int8': 'ONNX Runtime INT8 (convolutions)'
+}
+#: The engines whose peak memory is probed.
+MEMORY_ENGINES = ('eager', 'ort')
 
 
 def median_ms(samples: List[float]) -> float:
@@ -40,7 +46,9 @@ def latency_markdown(rows: Dict[str, dict], big: int,
     head = [
         'Model', 'Params (M)', 'GFLOPs (MMEngine)', 'GMACs (with attn)',
         'Eager b1 (ms)', 'ORT b1 (ms)', f'Eager b{big} (ms/img)',
-        f'ORT b{big} (ms/img)', 'Eager b1 / FLOP bound',
+        f'ORT b{big} (ms/img)', 'INT8 ORT b1 (ms)',
+        f'INT8 ORT b{big} (ms/img)', 'INT8 / fp32 ORT b1 / b{big}',
+        'Eager b1 / FLOP bound',
         f'Speed-up vs {reference}, b1 eager / ORT',
         f'ORT speed-up b1 / b{big}', f'Peak RSS eager b1 / b{big} (MiB)',
         f'Peak RSS ORT b1 / b{big} (MiB)'
@@ -52,13 +60,17 @@ def latency_markdown(rows: Dict[str, dict], big: int,
             name, f'{r["params_m"]:.1f}', f'{r["gflops_mmengine"]:.2f}',
             f'{r["gmacs_true"]:.2f}', f'{r["eager_b1"]:.1f}',
             f'{r["ort_b1"]:.1f}', f'{r[f"eager_b{big}"]:.1f}',
-            f'{r[f"ort_b{big}"]:.1f}', f'{r["eager_b1"] / r["bound_ms"]:.2f}x',
+            f'{r[f"ort_b{big}"]:.1f}', f'{r["ort_int8_b1"]:.1f}',
+            f'{r[f"ort_int8_b{big}"]:.1f}',
+            f'{r["ort_int8_b1"] / r["ort_b1"]:.2f}x / '
+            f'{r[f"ort_int8_b{big}"] / r[f"ort_b{big}"]:.2f}x',
+            f'{r["eager_b1"] / r["bound_ms"]:.2f}x',
             f'{ref["eager_b1"] / r["eager_b1"]:.1f}x / '
             f'{ref["ort_b1"] / r["ort_b1"]:.1f}x',
             f'{r["eager_b1"] / r["ort_b1"]:.2f}x / '
             f'{r[f"eager_b{big}"] / r[f"ort_b{big}"]:.2f}x',
         ]
-        for engine in ENGINES:
+        for engine in MEMORY_ENGINES:
             cells.append('n/a' if mem is None else
                          f'{mem[engine][1]:.0f} / {mem[engine][big]:.0f}')
         lines.append('| ' + ' | '.join(cells) + ' |')
@@ -83,12 +95,13 @@ def plot(rows: Dict[str, dict], big: int, threads: int, path: str) -> None:
     with each model's FLOP bound; log scale."""
     names = list(rows)
     fig, axes = plt.subplots(1, 2, figsize=(13, 4.5))
-    width = 0.38
+    width = 0.8 / len(ENGINES)
     for ax, n, title in ((axes[0], 1, 'Latency, batch 1'),
                          (axes[1], big, f'Time per image, batch {big}')):
         for i, engine in enumerate(ENGINES):
             vals = [rows[m][f'{engine}_b{n}'] for m in names]
-            pos = [j + (i - 0.5) * width for j in range(len(names))]
+            offset = (i - (len(ENGINES) - 1) / 2) * width
+            pos = [j + offset for j in range(len(names))]
             bars = ax.bar(pos, vals, width, label=ENGINE_NAMES[engine])
             ax.bar_label(bars, fmt='%.0f', fontsize=7)
         ax.scatter(range(len(names)), [rows[m]['bound_ms'] for m in names],

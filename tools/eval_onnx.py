@@ -1,0 +1,94 @@
+"""COCO keypoint AP of exported ONNX models (fp32 or INT8) on ONNX Runtime.
+
+    python tools/eval_onnx.py MODEL.onnx [MODEL.int8.onnx ...] \
+        --data data/synthcoco [--split val] [--threads 2]
+
+Each model runs as :class:`distilpose.deploy.OnnxPoseEstimator` runs it
+(its own pipeline and codec) on the ground-truth boxes of the split, and
+MMPose's ``CocoMetric`` scores the keypoints as ``mim test`` does
+(keypoint-score rescoring, OKS NMS). Prints one table row per model.
+"""
+import argparse
+import contextlib
+import io
+import json
+import os.path as osp
+
+import numpy as np
+from mmpose.evaluation import CocoMetric
+
+from distilpose.deploy import OnnxPoseEstimator
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('models', nargs='+', help='.onnx files')
+    parser.add_argument('--data', required=True,
+                        help='COCO-format data root (annotations/, <split>/)')
+    parser.add_argument('--split', default='val')
+    parser.add_argument('--threads', type=int, default=None)
+    return parser.parse_args(argv)
+
+
+def people(ann_file: str):
+    """(image, [(annotation id, xyxy box)]) of every image with people."""
+    with open(ann_file) as f:
+        coco = json.load(f)
+    by_image = {}
+    for ann in coco['annotations']:
+        x, y, w, h = ann['bbox']
+        if ann.get('num_keypoints', 1) > 0 and w > 0 and h > 0:
+            by_image.setdefault(ann['image_id'], []).append(
+                (ann['id'], [x, y, x + w, y + h]))
+    return [(image, by_image[image['id']]) for image in coco['images']
+            if image['id'] in by_image]
+
+
+def evaluate(path: str, data: str, split: str, threads=None) -> dict:
+    estimator = OnnxPoseEstimator(path, threads)
+    ann_file = osp.join(data, 'annotations', f'person_keypoints_{split}.json')
+    metric = CocoMetric(ann_file=ann_file)
+    metric.dataset_meta = dict(
+        num_keypoints=len(estimator.keypoint_names),
+        sigmas=_coco_sigmas(len(estimator.keypoint_names)))
+    # areas as mim test computes them: the padded box (GetBBoxCenterScale)
+    padding = next((t.get('padding', 1.25) for t in estimator.meta['pipeline']
+                    if t['type'] == 'GetBBoxCenterScale'), 1.25)
+    for image, anns in people(ann_file):
+        img = estimator.load_image(osp.join(data, split, image['file_name']))
+        for ann_id, box in anns:
+            keypoints, scores = estimator(img, np.asarray([box], np.float32))
+            wh = (np.asarray(box[2:]) - np.asarray(box[:2])) * padding
+            metric.process([], [dict(
+                id=ann_id, img_id=image['id'],
+                pred_instances=dict(keypoints=keypoints,
+                                    keypoint_scores=scores),
+                gt_instances=dict(bbox_scores=np.ones(1),
+                                  bbox_scales=wh[None]))])
+    with contextlib.redirect_stdout(io.StringIO()):  # COCOeval's printout
+        return metric.compute_metrics(metric.results)
+
+
+def _coco_sigmas(num_keypoints: int) -> np.ndarray:
+    from mmengine.config import Config
+    from mmpose.datasets.datasets.utils import parse_pose_metainfo
+    if num_keypoints != 17:
+        raise ValueError(f'{num_keypoints} keypoints: eval_onnx.py scores '
+                         "COCO's 17 (OKS sigmas of COCO).")
+    info = Config.fromfile(
+        osp.join(osp.dirname(__import__('mmpose').__file__), '.mim',
+                 'configs', '_base_', 'datasets', 'coco.py')).dataset_info
+    return parse_pose_metainfo(dict(info))['sigmas']
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    print('| model | AP | AP50 | AR |\n|---|---|---|---|')
+    for path in args.models:
+        result = evaluate(path, args.data, args.split, args.threads)
+        print(f'| {osp.basename(path)} | {result["AP"]:.3f} | '
+              f'{result["AP .5"]:.3f} | {result["AR"]:.3f} |')
+
+
+if __name__ == '__main__':
+    main()
