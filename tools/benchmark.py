@@ -30,7 +30,8 @@ import time
 
 import onnxruntime as ort
 import torch
-from benchmarking.inference import eager_runner, matmul_peak, ort_runner
+from benchmarking.inference import (bf16_runner, eager_runner, matmul_peak,
+                                    ort_runner)
 from benchmarking.memory import measure_memory
 from benchmarking.models import CATALOGUE, INPUT, build, resolve
 from benchmarking.report import ENGINES, report
@@ -128,8 +129,11 @@ def run(args) -> dict:
             x = torch.randn(n, *INPUT)
             for engine in ENGINES:
                 key = f'{name}|{engine}|{n}'
-                runners[key] = (eager_runner(net, x) if engine == 'eager'
-                                else ort_runner(sessions[engine], x))
+                if engine.startswith('eager'):
+                    runners[key] = (bf16_runner if engine == 'eager_bf16'
+                                    else eager_runner)(net, x)
+                else:
+                    runners[key] = ort_runner(sessions[engine], x)
                 reps[key] = args.reps if n == 1 else 1
     res['matmul_gflops'] = matmul_peak(timer)
     print(f'timing {len(runners)} cases x {args.rounds} rounds', flush=True)

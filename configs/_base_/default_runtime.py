@@ -12,6 +12,8 @@
 #   MeanLossAcrossRanksHook  distributed runs log the mean loss over ranks
 #   ResumeFromReadableCheckpointHook
 #                            --resume skips a truncated newest checkpoint
+#   InferencePrecisionHook   model.test_cfg.precision='bf16' / compile=True
+#                            for validation and testing (default: fp32)
 _base_ = 'mmpose::_base_/default_runtime.py'
 
 custom_imports = dict(
@@ -25,4 +27,5 @@ custom_hooks = [
     dict(type='EpochReseedHook'),
     dict(type='MeanLossAcrossRanksHook'),
     dict(type='ResumeFromReadableCheckpointHook'),
+    dict(type='InferencePrecisionHook'),
 ]

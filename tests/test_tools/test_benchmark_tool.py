@@ -72,12 +72,12 @@ def test_any_model_list_is_accepted():
 
 
 def made_up_results():
-    """Two models; b is twice as fast as a on every engine; INT8 takes
-    0.8x the time of fp32 on ONNX Runtime."""
+    """Two models; b is twice as fast as a on every engine; BF16 takes
+    0.7x the time of fp32 eager, INT8 0.8x that of fp32 ONNX Runtime."""
     lat = {}
     for name, scale in (('a', 1.), ('b', 0.5)):
-        for engine, ms in (('eager', 0.1), ('ort', 0.05),
-                           ('ort_int8', 0.04)):
+        for engine, ms in (('eager', 0.1), ('eager_bf16', 0.07),
+                           ('ort', 0.05), ('ort_int8', 0.04)):
             lat[f'{name}|{engine}|1'] = [ms * scale] * 3
             lat[f'{name}|{engine}|4'] = [4 * ms * scale / 2] * 3
     info = dict(params_m=1., gflops_mmengine=2., gmacs_true=5.)
@@ -97,10 +97,11 @@ def test_report_tables_from_made_up_numbers():
     table = report.latency_markdown(rows, 4, reference='a').splitlines()
     assert 'Speed-up vs a, b1 eager / ORT' in table[0]
     cells = [c.strip() for c in table[3].split('|')]
-    assert cells[1] == 'b' and cells[13] == '2.0x / 2.0x'
-    assert cells[9] == '20.0' and cells[11] == '0.80x / 0.80x'  # INT8
-    assert cells[12] == '0.50x' and cells[14] == '2.00x / 2.00x'
-    assert cells[15] == 'n/a'  # no memory measured
+    assert cells[1] == 'b' and cells[15] == '2.0x / 2.0x'
+    assert cells[9] == '35.0' and cells[10] == '0.70x / 0.70x'  # BF16
+    assert cells[11] == '20.0' and cells[13] == '0.80x / 0.80x'  # INT8
+    assert cells[14] == '0.50x' and cells[16] == '2.00x / 2.00x'
+    assert cells[17] == 'n/a'  # no memory measured
     training = report.training_markdown(res['training'], 32)
     assert '| distillation step | 2500 | 2.50x |' in training
 
@@ -125,8 +126,9 @@ def test_quick_benchmark_prints_table_and_plot(tmp_path):
     # Every latency cell of the three models is a positive number.
     for row in rows[1:4]:
         eager_b1, ort_b1 = (float(c) for c in row.split('|')[5:7])
-        int8_b1, int8_big = (float(c) for c in row.split('|')[9:11])
-        assert min(eager_b1, ort_b1, int8_b1, int8_big) > 0
+        bf16_b1 = float(row.split('|')[9])
+        int8_b1, int8_big = (float(c) for c in row.split('|')[11:13])
+        assert min(eager_b1, ort_b1, bf16_b1, int8_b1, int8_big) > 0
     assert '| distillation step |' in text
     assert '- [' not in text  # the targets live in the README
     assert osp.getsize(osp.join(out, 'benchmark.png')) > 0

@@ -20,6 +20,18 @@ def eager_runner(net: torch.nn.Module, x: torch.Tensor) -> Callable:
     return run
 
 
+def bf16_runner(net: torch.nn.Module, x: torch.Tensor) -> Callable:
+    """:func:`eager_runner` under CPU BF16 autocast (what
+    ``model.test_cfg.precision='bf16'`` runs)."""
+
+    def run():
+        with torch.inference_mode(), torch.autocast('cpu',
+                                                    dtype=torch.bfloat16):
+            return net(x)
+
+    return run
+
+
 def ort_runner(session: ort.InferenceSession, x: torch.Tensor) -> Callable:
     """One run of an exported network on ONNX Runtime."""
     feed = {INPUT_NAME: x.numpy()}

@@ -7,9 +7,10 @@ import matplotlib
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 
-ENGINES = ('eager', 'ort', 'ort_int8')
+ENGINES = ('eager', 'eager_bf16', 'ort', 'ort_int8')
 ENGINE_NAMES = {
     'eager': 'PyTorch eager',
+    'eager_bf16': 'PyTorch eager, BF16 autocast',
     'ort': 'ONNX Runtime',
     'ort_int8': 'ONNX Runtime INT8 (convolutions)'
 }
@@ -46,7 +47,8 @@ def latency_markdown(rows: Dict[str, dict], big: int,
     head = [
         'Model', 'Params (M)', 'GFLOPs (MMEngine)', 'GMACs (with attn)',
         'Eager b1 (ms)', 'ORT b1 (ms)', f'Eager b{big} (ms/img)',
-        f'ORT b{big} (ms/img)', 'INT8 ORT b1 (ms)',
+        f'ORT b{big} (ms/img)', 'BF16 eager b1 (ms)',
+        f'BF16 / fp32 eager b1 / b{big}', 'INT8 ORT b1 (ms)',
         f'INT8 ORT b{big} (ms/img)', f'INT8 / fp32 ORT b1 / b{big}',
         'Eager b1 / FLOP bound',
         f'Speed-up vs {reference}, b1 eager / ORT',
@@ -60,7 +62,10 @@ def latency_markdown(rows: Dict[str, dict], big: int,
             name, f'{r["params_m"]:.1f}', f'{r["gflops_mmengine"]:.2f}',
             f'{r["gmacs_true"]:.2f}', f'{r["eager_b1"]:.1f}',
             f'{r["ort_b1"]:.1f}', f'{r[f"eager_b{big}"]:.1f}',
-            f'{r[f"ort_b{big}"]:.1f}', f'{r["ort_int8_b1"]:.1f}',
+            f'{r[f"ort_b{big}"]:.1f}', f'{r["eager_bf16_b1"]:.1f}',
+            f'{r["eager_bf16_b1"] / r["eager_b1"]:.2f}x / '
+            f'{r[f"eager_bf16_b{big}"] / r[f"eager_b{big}"]:.2f}x',
+            f'{r["ort_int8_b1"]:.1f}',
             f'{r[f"ort_int8_b{big}"]:.1f}',
             f'{r["ort_int8_b1"] / r["ort_b1"]:.2f}x / '
             f'{r[f"ort_int8_b{big}"] / r[f"ort_b{big}"]:.2f}x',

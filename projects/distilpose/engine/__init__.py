@@ -4,6 +4,8 @@ the guarded checkpoint download. Importing it changes nothing in MMEngine
 or torch; :mod:`distilpose.compat` holds the fixes that do."""
 from .dataset_check import DatasetCheckHook, check_coco_dataset
 from .finite_loss import FiniteLossHook
+from .inference_precision import (InferencePrecisionHook,
+                                  set_inference_precision)
 from .keypoint_layout import (KeypointLayoutCheckHook, check_keypoint_layout,
                               check_metainfo, model_keypoint_counts)
 from .randomness import EpochReseedHook, reseed, seed_worker_from_torch
@@ -14,9 +16,10 @@ from .resume_fallback import (ResumeFromReadableCheckpointHook,
 
 __all__ = [
     'DatasetCheckHook', 'EpochReseedHook', 'FiniteLossHook',
+    'InferencePrecisionHook',
     'KeypointLayoutCheckHook', 'MeanLossAcrossRanksHook', 'NoNetworkError',
     'ResumeFromReadableCheckpointHook', 'check_coco_dataset',
     'check_keypoint_layout', 'check_metainfo', 'fetch_to_cache',
     'latest_readable_checkpoint', 'model_keypoint_counts', 'reseed',
-    'seed_worker_from_torch'
+    'seed_worker_from_torch', 'set_inference_precision'
 ]

@@ -1,0 +1,123 @@
+"""Faster CPU inference of a top-down model: BF16 autocast and
+``torch.compile``, switched on per model, outputs kept float32.
+
+:func:`set_inference_precision` changes a built model in place (after
+``init_model``, or on ``MMPoseInferencer(...).inferencer.model``).
+:class:`InferencePrecisionHook` (in ``configs/_base_/default_runtime.py``)
+applies the config's switch for ``mim test`` and validation::
+
+    model = dict(test_cfg=dict(precision='bf16', compile=True))
+    # or: mim test mmpose CONFIG --checkpoint CKPT \\
+    #         --cfg-options model.test_cfg.precision=bf16
+
+The network parts (``extract_feat``: backbone and neck; ``head.forward``)
+run under ``torch.autocast('cpu', dtype=torch.bfloat16)`` and their
+outputs are cast back to float32, so decoding, flip test and the metrics
+see the tensors they always do. Modules and parameters are left as they
+are (``torch.compile`` wraps the two functions, not the modules), so
+checkpoints saved during validation keep their keys. Training also calls
+``extract_feat``, so the hook switches the precision on for validation
+and testing only, and back to fp32 after each validation.
+"""
+import functools
+from typing import Callable
+
+import torch
+from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
+from mmpose.registry import HOOKS
+
+PRECISIONS = ('fp32', 'bf16')
+_ORIGINAL = '_distilpose_fp32_functions'
+
+
+def _float_outputs(out):
+    if isinstance(out, torch.Tensor):
+        return out.float() if out.is_floating_point() else out
+    if isinstance(out, (list, tuple)):
+        return type(out)(_float_outputs(o) for o in out)
+    return out
+
+
+def _fast(fn: Callable, bf16: bool, compile_: bool) -> Callable:
+    def in_bf16(*args, **kwargs):
+        with torch.autocast('cpu', dtype=torch.bfloat16):
+            return _float_outputs(fn(*args, **kwargs))
+
+    run = functools.wraps(fn)(in_bf16) if bf16 else fn
+    return torch.compile(run, dynamic=False) if compile_ else run
+
+
+def set_inference_precision(model: torch.nn.Module,
+                            precision: str = 'bf16',
+                            compile: bool = False) -> torch.nn.Module:
+    """Run ``model``'s network in ``precision`` ('fp32' or 'bf16'), with
+    ``torch.compile`` if ``compile``; 'fp32' without compile restores the
+    original functions. Returns the model (changed in place)."""
+    if precision not in PRECISIONS:
+        raise ValueError(f'precision={precision!r}: choose one of '
+                         f'{PRECISIONS} (test_cfg.precision).')
+    if is_model_wrapper(model):
+        model = model.module
+    head = getattr(model, 'head', None)
+    if not hasattr(model, 'extract_feat') or head is None:
+        raise TypeError(f'{type(model).__name__} has no extract_feat and '
+                        'head: set_inference_precision takes a top-down '
+                        'pose estimator.')
+    original = getattr(model, _ORIGINAL, None)
+    if original is None:
+        original = (model.extract_feat, head.forward)
+        setattr(model, _ORIGINAL, original)
+    extract_feat, head_forward = original
+    if precision == 'fp32' and not compile:
+        model.extract_feat, head.forward = extract_feat, head_forward
+        delattr(model, _ORIGINAL)
+        return model
+    bf16 = precision == 'bf16'
+    model.extract_feat = _fast(extract_feat, bf16, compile)
+    head.forward = _fast(head_forward, bf16, compile)
+    return model
+
+
+@HOOKS.register_module()
+class InferencePrecisionHook(Hook):
+    """Apply ``model.test_cfg.precision`` / ``compile`` during validation
+    and testing (a no-op for the default fp32), and restore fp32 for
+    training."""
+
+    priority = 'LOW'
+
+    def before_run(self, runner) -> None:
+        precision, _, _ = self._switch(runner)
+        if precision not in PRECISIONS:  # a bad config, before any work
+            raise ValueError(f'model.test_cfg.precision={precision!r}: '
+                             f'choose one of {PRECISIONS}.')
+
+    @staticmethod
+    def _switch(runner) -> tuple:
+        model = runner.model.module if is_model_wrapper(
+            runner.model) else runner.model
+        test_cfg = getattr(model, 'test_cfg', None) or {}
+        return (test_cfg.get('precision', 'fp32'),
+                bool(test_cfg.get('compile', False)), model)
+
+    def _apply(self, runner) -> None:
+        precision, compile_, model = self._switch(runner)
+        if precision != 'fp32' or compile_:
+            set_inference_precision(model, precision, compile_)
+            runner.logger.info(f'inference in {precision}'
+                               f'{" with torch.compile" if compile_ else ""}')
+
+    def _restore(self, runner) -> None:
+        precision, compile_, model = self._switch(runner)
+        if precision != 'fp32' or compile_:
+            set_inference_precision(model, 'fp32')
+
+    def before_val(self, runner) -> None:
+        self._apply(runner)
+
+    def after_val(self, runner) -> None:
+        self._restore(runner)
+
+    def before_test(self, runner) -> None:
+        self._apply(runner)

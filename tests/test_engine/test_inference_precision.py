@@ -1,0 +1,136 @@
+"""BF16 autocast and torch.compile for inference: the demo's trained
+student agrees with fp32 on generated images, outputs stay float32, fp32
+comes back exactly, bad switches are refused."""
+import os
+import os.path as osp
+
+import numpy as np
+import pytest
+import torch
+from conftest import ROOT, config_path
+from engine_utils import one_thread  # noqa: F401  (fixture)
+from engine_utils import build_runner, make_data, tiny_config
+from mmpose.apis import inference_topdown, init_model
+
+from distilpose.engine import set_inference_precision
+
+STUDENT_CFG = config_path('distilpose/synthcoco/distilpose_hrnet-w16-tiny-'
+                          '3stage_inference_synthcoco-128x96.py')
+STUDENT_CKPT = osp.join(
+    ROOT, 'model_zoo', 'synthcoco',
+    'distilpose_hrnet-w16-tiny-3stage_1xb16-8e_synthcoco-128x96.pth')
+
+#: BF16 keeps 8 bits of mantissa (relative error 2^-9 per operation); the
+#: keypoints, in units of the person box, move by a few thousandths on
+#: average. The bound, 1 % of the box on average, is the pixel at 96 wide.
+MEAN_TOL = 0.01
+
+
+@pytest.fixture(scope='module')
+def people(tmp_path_factory):
+    """(image path, xyxy boxes) of a few generated images."""
+    import json
+    root = make_data(str(tmp_path_factory.mktemp('data')), num_train=1,
+                     num_val=6)
+    with open(osp.join(root, 'annotations',
+                       'person_keypoints_val.json')) as f:
+        coco = json.load(f)
+    out = []
+    for image in coco['images']:
+        boxes = [[x, y, x + w, y + h] for x, y, w, h in
+                 (a['bbox'] for a in coco['annotations']
+                  if a['image_id'] == image['id'])]
+        if boxes:
+            out.append((osp.join(root, 'val', image['file_name']),
+                        np.asarray(boxes, np.float32)))
+    return out
+
+
+@pytest.fixture
+def student():
+    return init_model(STUDENT_CFG, STUDENT_CKPT, device='cpu')
+
+
+def predict(model, people):
+    """Keypoints [N, K, 2] in box units, and scores [N, K]."""
+    kpts, scores = [], []
+    for path, boxes in people:
+        for sample, box in zip(inference_topdown(model, path, boxes), boxes):
+            pred = sample.pred_instances
+            size = box[2:] - box[:2]
+            kpts.append((pred.keypoints[0] - box[:2]) / size)
+            scores.append(pred.keypoint_scores[0])
+    return np.stack(kpts), np.stack(scores)
+
+
+def test_bf16_agrees_with_fp32_and_fp32_comes_back(student, people):
+    ref, ref_scores = predict(student, people)
+    set_inference_precision(student, 'bf16')
+    got, scores = predict(student, people)
+    assert got.dtype == ref.dtype and scores.dtype == ref_scores.dtype
+    diff = np.abs(got - ref)
+    print(f'bf16 vs fp32: mean {diff.mean():.4f}, max {diff.max():.4f}')
+    assert diff.mean() <= MEAN_TOL, (diff.mean(), diff.max())
+    assert not np.array_equal(got, ref)  # bf16 really ran
+    set_inference_precision(student, 'fp32')
+    back, back_scores = predict(student, people)
+    np.testing.assert_array_equal(back, ref)
+    np.testing.assert_array_equal(back_scores, ref_scores)
+
+
+def test_weights_and_state_dict_are_untouched(student):
+    before = {k: v.clone() for k, v in student.state_dict().items()}
+    set_inference_precision(student, 'bf16')
+    after = student.state_dict()
+    assert after.keys() == before.keys()
+    assert all(torch.equal(after[k], v) and after[k].dtype == v.dtype
+               for k, v in before.items())
+
+
+def test_a_bad_precision_is_refused(student):
+    with pytest.raises(ValueError, match="precision='fp16'"):
+        set_inference_precision(student, 'fp16')
+    with pytest.raises(TypeError, match='top-down pose estimator'):
+        set_inference_precision(torch.nn.Linear(2, 2))
+
+
+@pytest.mark.slow
+def test_compiled_bf16_agrees_with_fp32(student, people):
+    ref, _ = predict(student, people)
+    set_inference_precision(student, 'bf16', compile=True)
+    got, _ = predict(student, people)
+    assert np.abs(got - ref).mean() <= MEAN_TOL
+
+
+# ------------------------------------------------------ the config switch
+@pytest.fixture(scope='module')
+def toy_data(tmp_path_factory):
+    return make_data(str(tmp_path_factory.mktemp('toy')), num_train=4,
+                     num_val=4)
+
+
+@pytest.mark.usefixtures('one_thread')
+def test_the_hook_applies_test_cfg_precision_and_restores_fp32(
+        toy_data, tmp_path):
+    """``model.test_cfg.precision='bf16'`` (what ``--cfg-options`` sets):
+    the test loop runs in bf16, training after a validation in fp32."""
+    cfg = tiny_config('baseline', toy_data, str(tmp_path))
+    cfg.model.test_cfg.precision = 'bf16'
+    runner = build_runner(cfg)
+    runner.train()  # one epoch, then its validation
+    model = runner.model
+    assert not hasattr(model, '_distilpose_fp32_functions')  # restored
+    metrics = runner.test()
+    assert 'coco/AP' in metrics
+    assert hasattr(model, '_distilpose_fp32_functions')  # bf16 in test
+    log = open(runner.logger.log_file).read()
+    assert log.count('inference in bf16') == 2  # validation and test
+
+
+def test_a_bad_precision_in_the_config_stops_before_any_work(toy_data,
+                                                             tmp_path):
+    cfg = tiny_config('baseline', toy_data, str(tmp_path))
+    cfg.model.test_cfg.precision = 'fp16'
+    with pytest.raises(ValueError, match="precision='fp16'"):
+        build_runner(cfg).train()
+    assert not [f for f in os.listdir(tmp_path) if f.endswith('.pth')]
