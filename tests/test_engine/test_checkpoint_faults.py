@@ -75,15 +75,22 @@ def test_the_newest_readable_checkpoint_is_found(tmp_path):
     assert 'truncated' in reason
 
 
-def test_resume_falls_back_with_a_warning_naming_the_file(
-        tmp_path, monkeypatch):
-    work_dir = _work_dir_with_truncated_newest(tmp_path)
+def run_resume_hook(work_dir, monkeypatch, resume: bool):
+    """The hook's ``before_run`` on a stand-in runner; returns the runner
+    and what the hook logged, as (message, keyword arguments)."""
     logged = []
     monkeypatch.setattr(resume_fallback, 'print_log',
                         lambda msg, **kw: logged.append((msg, kw)))
-    runner = types.SimpleNamespace(_resume=True, _load_from=None,
+    runner = types.SimpleNamespace(_resume=resume, _load_from=None,
                                    work_dir=str(work_dir))
     ResumeFromReadableCheckpointHook().before_run(runner)
+    return runner, logged
+
+
+def test_resume_falls_back_with_a_warning_naming_the_file(
+        tmp_path, monkeypatch):
+    work_dir = _work_dir_with_truncated_newest(tmp_path)
+    runner, logged = run_resume_hook(work_dir, monkeypatch, resume=True)
     assert runner._load_from == str(work_dir / 'epoch_2.pth')
     (message, kwargs), = logged
     assert f'--resume skips {work_dir / "epoch_3.pth"}' in message
@@ -107,12 +114,7 @@ def test_temporary_files_of_a_killed_write_are_removed_on_the_next_run(
     stale = tmp_path / '.epoch_2.pth.0123abcd.tmp'
     stale.write_bytes(b'PK\x03\x04 the first bytes of a checkpoint')
     (tmp_path / '.notes.tmp').write_text('not a checkpoint write')
-    logged = []
-    monkeypatch.setattr(resume_fallback, 'print_log',
-                        lambda msg, **kw: logged.append((msg, kw)))
-    runner = types.SimpleNamespace(_resume=False, _load_from=None,
-                                   work_dir=str(tmp_path))
-    ResumeFromReadableCheckpointHook().before_run(runner)
+    _, logged = run_resume_hook(tmp_path, monkeypatch, resume=False)
     assert sorted(os.listdir(tmp_path)) == ['.notes.tmp', 'epoch_1.pth']
     (message, kwargs), = logged
     assert message.startswith(f'Removed {stale}: a checkpoint write that '
