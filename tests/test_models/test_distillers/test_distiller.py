@@ -114,3 +114,20 @@ def test_init_backbone_from_teacher_requires_matching_keys(teacher_ckpt):
     for key, value in model.backbone.state_dict().items():
         assert torch.equal(value, t_state[key]), key
     assert osp.isfile(teacher_ckpt)
+
+
+def test_bf16_teacher_gives_float32_targets_close_to_fp32(teacher_ckpt):
+    fp32 = build_distiller(teacher_ckpt)
+    bf16 = build_distiller(teacher_ckpt, teacher_precision='bf16')
+    inputs, _ = batch()
+    for ref, got in zip(fp32.teacher_forward(inputs),
+                        bf16.teacher_forward(inputs)):
+        assert got.dtype == torch.float32
+        assert not torch.equal(got, ref)  # bf16 really ran
+        # 8 mantissa bits: about 1 % of the largest value, after a network
+        assert (got - ref).abs().max() <= 0.05 * ref.abs().max()
+
+
+def test_unknown_teacher_precision_is_a_build_error(teacher_ckpt):
+    with pytest.raises(ValueError, match="teacher_precision='fp16'"):
+        build_distiller(teacher_ckpt, teacher_precision='fp16')
