@@ -15,6 +15,8 @@ import json
 import os.path as osp
 
 import numpy as np
+from mmpose.datasets import CocoDataset
+from mmpose.datasets.datasets.utils import parse_pose_metainfo
 from mmpose.evaluation import CocoMetric
 
 from distilpose.deploy import OnnxPoseEstimator
@@ -70,15 +72,11 @@ def evaluate(path: str, data: str, split: str, threads=None) -> dict:
 
 
 def _coco_sigmas(num_keypoints: int) -> np.ndarray:
-    from mmengine.config import Config
-    from mmpose.datasets.datasets.utils import parse_pose_metainfo
+    """COCO's OKS sigmas, from MMPose's COCO metainfo."""
     if num_keypoints != 17:
         raise ValueError(f'{num_keypoints} keypoints: eval_onnx.py scores '
-                         "COCO's 17 (OKS sigmas of COCO).")
-    info = Config.fromfile(
-        osp.join(osp.dirname(__import__('mmpose').__file__), '.mim',
-                 'configs', '_base_', 'datasets', 'coco.py')).dataset_info
-    return parse_pose_metainfo(dict(info))['sigmas']
+                         "COCO's 17 (with COCO's OKS sigmas).")
+    return parse_pose_metainfo(CocoDataset.METAINFO)['sigmas']
 
 
 def main(argv=None) -> None:
