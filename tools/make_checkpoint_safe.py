@@ -11,7 +11,6 @@ tensors, numpy values, numbers, strings, containers and MMEngine's
 writes DST atomically and checks that DST loads with the safe loader.
 """
 import argparse
-import io
 import sys
 from collections import OrderedDict
 
@@ -20,8 +19,7 @@ import torch
 from mmengine.logging import HistoryBuffer
 
 import distilpose.compat  # noqa: F401  (HistoryBuffer pickles safely)
-from distilpose.checkpoint import safe_torch_load
-from distilpose.fileio import atomic_write
+from distilpose.checkpoint import safe_torch_load, save_checkpoint_atomically
 
 _PLAIN = (str, bytes, int, float, bool, complex, type(None), torch.Tensor,
           np.ndarray, np.generic, np.dtype, HistoryBuffer)
@@ -68,9 +66,7 @@ def main(argv=None):
     safe = keep_safe_parts(checkpoint, 'checkpoint', dropped)
     for entry in dropped:
         print(f'dropped {entry}')
-    buffer = io.BytesIO()
-    torch.save(safe, buffer)
-    atomic_write(buffer.getvalue(), args.dst)
+    save_checkpoint_atomically(safe, args.dst)
     try:
         safe_torch_load(args.dst, route='make_checkpoint_safe check')
     except ValueError as err:

@@ -9,13 +9,10 @@ the size and loads with ``torch.load(weights_only=True)`` without any
 allow-listed globals. Writes atomically and prints the sha256.
 """
 import argparse
-import io
 import os.path as osp
 
-import torch
-
-from distilpose.checkpoint import safe_torch_load
-from distilpose.fileio import atomic_write, sha256sum
+from distilpose.checkpoint import safe_torch_load, save_checkpoint_atomically
+from distilpose.fileio import sha256sum
 
 #: Metadata entries kept; all are plain strings or numbers.
 KEPT_META = ('epoch', 'iter', 'seed', 'mmengine_version', 'time')
@@ -27,9 +24,7 @@ def publish(src: str, dst: str) -> str:
     meta = {k: v for k, v in ckpt.get('meta', {}).items() if k in KEPT_META}
     meta['source'] = osp.basename(src)
     out = dict(state_dict=ckpt['state_dict'], meta=meta)
-    buffer = io.BytesIO()
-    torch.save(out, buffer)
-    atomic_write(buffer.getvalue(), dst)
+    save_checkpoint_atomically(out, dst)
     return sha256sum(dst)
 
 

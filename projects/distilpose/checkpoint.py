@@ -17,6 +17,7 @@ with ``tools/make_checkpoint_safe.py``; there is no unsafe fallback.
 Nothing here changes MMEngine or torch: :mod:`distilpose.compat` routes
 MMEngine's loaders through these functions.
 """
+import io
 import os
 import os.path as osp
 import re
@@ -28,7 +29,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .fileio import sha256sum
+from .fileio import atomic_write, sha256sum
 
 #: A checkpoint that matches fewer than this fraction of a model's keys
 #: (same name and shape) is refused when it is loaded into the model.
@@ -92,6 +93,14 @@ def _unpickling_problem(path: str, err: Exception) -> str:
     first = text.strip().splitlines()[0] if text.strip() else ''
     return (f'it is not a PyTorch checkpoint ({type(err).__name__}: '
             f'{first[:200]}).')
+
+
+def save_checkpoint_atomically(obj, path: str) -> None:
+    """``torch.save(obj, path)`` that never leaves a half-written file at
+    ``path`` (:func:`~distilpose.fileio.atomic_write`)."""
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    atomic_write(buffer.getvalue(), path)
 
 
 def safe_torch_load(path: str, route: str = 'checkpoint',

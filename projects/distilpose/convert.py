@@ -7,7 +7,6 @@ keys, maps every key to this project's layout (neck = token encoder, head =
 regression or heatmap MLP), checks the result strictly against a model built
 from the matching config, and writes a checkpoint for that config.
 """
-import io
 import os.path as osp
 import re
 from typing import Dict, Optional, Tuple
@@ -16,8 +15,7 @@ import torch
 from mmengine.config import Config
 
 from .checkpoint import (load_checkpoint_file, load_state_dict_strictly,
-                         read_state_dict)
-from .fileio import atomic_write
+                         read_state_dict, save_checkpoint_atomically)
 from .models.necks import sine_position_embedding
 
 CONFIG_ROOT = osp.join(osp.dirname(__file__), '..', '..', 'configs')
@@ -161,13 +159,6 @@ def build_model_for(config: str):
     return MODELS.build(cfg.model)
 
 
-def _atomic_save(obj: dict, dst: str) -> None:
-    """``torch.save`` that never leaves a half-written file at ``dst``."""
-    buffer = io.BytesIO()
-    torch.save(obj, buffer)
-    atomic_write(buffer.getvalue(), dst)
-
-
 def convert_official(src: str,
                      dst: str,
                      config: Optional[str] = None) -> Tuple[str, str]:
@@ -188,7 +179,7 @@ def convert_official(src: str,
         source=f'{src} (detected: {VARIANTS[variant][0]}) after conversion')
     meta = dict(converted_from=osp.basename(src), variant=variant,
                 config=osp.relpath(config, osp.join(CONFIG_ROOT, '..')))
-    _atomic_save(dict(meta=meta, state_dict=converted), dst)
+    save_checkpoint_atomically(dict(meta=meta, state_dict=converted), dst)
     return variant, config
 
 
@@ -209,5 +200,5 @@ def extract_student(src: str, dst: str, config: Optional[str] = None) -> int:
         load_state_dict_strictly(
             build_model_for(config), state, source=f'student of {src}')
     meta = ckpt.get('meta', {}) if isinstance(ckpt, dict) else {}
-    _atomic_save(dict(meta=meta, state_dict=state), dst)
+    save_checkpoint_atomically(dict(meta=meta, state_dict=state), dst)
     return len(state)
