@@ -252,8 +252,8 @@ class KillAtIterHook(Hook):
 class KillWhileSavingHook(Hook):
     """Test only: SIGKILL this process while the checkpoint of ``epoch``
     (1-based) is written: its bytes are in the temporary file, the rename
-    has not happened (``os.fsync`` of ``distilpose.checkpoint``'s atomic
-    write)."""
+    has not happened (``os.fsync`` of ``distilpose.fileio.atomic_write``,
+    which checkpoint saving goes through)."""
 
     priority = 'LOW'  # before CheckpointHook (VERY_LOW) saves the epoch
 

@@ -71,11 +71,12 @@ def int8_path(out: str) -> str:
 def write_int8(args) -> None:
     """Quantize the file just written and print its agreement with it on
     the calibration crops (keypoints in normalised input coordinates)."""
-    path = quantize_int8(args.out, int8_path(args.out), args.calib_data,
-                         args.calib_crops)
-    fp32 = OnnxPoseEstimator(args.out)
-    crops = load_calibration(args.out, args.calib_data, 64)
-    int8 = OnnxPoseEstimator(path)
+    # The crops are made once: calibration, then the agreement check on
+    # the first 64 of them.
+    crops = load_calibration(args.out, args.calib_data, args.calib_crops)
+    path = quantize_int8(args.out, int8_path(args.out), crops)
+    fp32, int8 = OnnxPoseEstimator(args.out), OnnxPoseEstimator(path)
+    crops = crops[:64]
     feed = {fp32.session.get_inputs()[0].name: crops}
     ref, got = (e.session.run(None, feed)[0][..., :2] for e in (fp32, int8))
     diff = np.abs(got - ref)

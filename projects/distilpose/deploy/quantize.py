@@ -57,7 +57,9 @@ def calibration_crops(estimator: OnnxPoseEstimator,
                 [x, y, x + w, y + h])
     crops, count = [], 0
     for image_id, image_boxes in boxes.items():
-        if count >= num_crops or image_id not in files:
+        if count >= num_crops:
+            break
+        if image_id not in files:
             continue
         image_boxes = image_boxes[:num_crops - count]
         img = estimator.load_image(osp.join(img_dir, files[image_id]))
@@ -107,7 +109,13 @@ def load_calibration(model_path: str,
     ``.npy`` file of one, or a COCO-format data root (``ann_file`` and
     ``img_prefix`` inside it, MMPose's train layout by default), whose
     crops the exported model ``model_path``'s own pipeline makes."""
-    input_size = read_metadata(create_session(model_path))['input_size']
+    meta = read_metadata(create_session(model_path))
+    return _calibration(meta, model_path, calib, num_crops, ann_file,
+                        img_prefix)
+
+
+def _calibration(meta: dict, model_path: str, calib, num_crops: int,
+                 ann_file: str, img_prefix: str) -> np.ndarray:
     if isinstance(calib, np.ndarray):
         crops, source = calib, 'array'
     elif not osp.exists(calib):
@@ -125,7 +133,7 @@ def load_calibration(model_path: str,
         source = calib
     else:
         crops, source = np.load(calib), calib
-    _check_crops(np.asarray(crops), input_size, source)
+    _check_crops(np.asarray(crops), meta['input_size'], source)
     return np.ascontiguousarray(crops[:num_crops], dtype=np.float32)
 
 
@@ -133,7 +141,8 @@ def quantize_int8(fp32_path: str,
                   out_path: str,
                   calib: Union[str, np.ndarray],
                   num_crops: int = 256,
-                  **calib_layout) -> str:
+                  ann_file: str = 'annotations/person_keypoints_train.json',
+                  img_prefix: str = 'train/') -> str:
     """Write the INT8 (QDQ) version of the exported model ``fp32_path`` to
     ``out_path``, calibrated on ``calib`` (see :func:`load_calibration`).
 
@@ -141,11 +150,13 @@ def quantize_int8(fp32_path: str,
     calibration data is checked before anything is written, and the file
     is written atomically: an error leaves no partial file.
     """
-    crops = load_calibration(fp32_path, calib, num_crops, **calib_layout)
     session = create_session(fp32_path)
+    float_meta = read_metadata(session)
+    crops = _calibration(float_meta, fp32_path, calib, num_crops, ann_file,
+                         img_prefix)
     input_name = session.get_inputs()[0].name
-    meta = dict(read_metadata(session), precision='int8',
-                int8_ops=list(INT8_OPS), calib_crops=len(crops))
+    meta = dict(float_meta, precision='int8', int8_ops=list(INT8_OPS),
+                calib_crops=len(crops))
     with tempfile.TemporaryDirectory() as tmp:
         prepared = osp.join(tmp, 'prepared.onnx')
         # Shape inference and ORT's graph optimisation first, as ONNX
