@@ -3,7 +3,7 @@
     python tools/benchmark.py [--out results/benchmark] [--rounds 5]
                               [--models NAME_OR_CONFIG ...]
                               [--reference NAME] [--quick] [--no-train]
-                              [--no-memory] [--max-wait 30]
+                              [--no-memory] [--no-compile] [--max-wait 30]
 
 Models (default: the catalogue of ``benchmarking/models.py``: DistilPose-S
 and -L, the TokenPose HRNet-W48 teacher, and RTMPose-s, HRNet-W32 and
@@ -11,9 +11,12 @@ RLE-R50 from MMPose's own configs; or any top-down config), all with
 random weights (speed does not depend on the values). For each:
 parameters; GFLOPs as MMEngine counts them (a multiply-add is one FLOP;
 fused attention is invisible to it) and true GMACs (attention matmuls
-included); median latency at batch 1 and 32, PyTorch eager
-(``inference_mode``) and ONNX Runtime, in interleaved rounds with
-contention checks (``benchmarking/timing.py``); peak memory in child
+included); median latency at batch 1 and 32 on every CPU path: PyTorch
+eager fp32, ``torch.compile`` and BF16 autocast (as ``model.test_cfg``
+switches them), ONNX Runtime fp32 and INT8 (as ``tools/export_onnx.py
+--int8`` writes it), in interleaved rounds with contention checks
+(``benchmarking/timing.py``), each against its FLOP bound (true MACs at
+the GEMM peak of its precision, measured here); peak memory in child
 processes. The training side times a DistilPose-S distillation step
 against a student-alone step. What the numbers are measured against (the
 project's targets) is in the README, section "Performance".
@@ -30,8 +33,8 @@ import time
 
 import onnxruntime as ort
 import torch
-from benchmarking.inference import (bf16_runner, eager_runner, matmul_peak,
-                                    ort_runner)
+from benchmarking.inference import (TORCH_ENGINES, gemm_peaks, ort_runner,
+                                    torch_runner)
 from benchmarking.memory import measure_memory
 from benchmarking.models import CATALOGUE, INPUT, build, resolve
 from benchmarking.report import ENGINES, report
@@ -39,8 +42,8 @@ from benchmarking.timing import QuietTimer, interleaved
 from benchmarking.training import training_runners
 
 from distilpose.analysis import machine_name, model_complexity
-from distilpose.deploy import (MIN_CALIB_CROPS, TopdownNetwork, create_session,
-                               export_onnx, quantize_int8)
+from distilpose.deploy import (MIN_CALIB_CROPS, create_session, export_onnx,
+                               quantize_int8)
 
 THREADS = 2
 
@@ -77,6 +80,11 @@ def parse_args(argv=None):
                         help='smoke run: 2 rounds, 2 reps, batch 4')
     parser.add_argument('--no-train', action='store_true')
     parser.add_argument('--no-memory', action='store_true')
+    parser.add_argument(
+        '--no-compile',
+        action='store_true',
+        help='leave out torch.compile (its compile takes about a minute '
+        'per model and batch size)')
     args = parser.parse_args(argv)
     if args.quick:
         args.rounds = args.reps = args.train_rounds = 2
@@ -110,6 +118,9 @@ def run(args) -> dict:
         reps=args.reps,
         train_batch=args.train_batch,
         complexity={})
+    res['engines'] = engines = [
+        e for e in ENGINES if not (args.no_compile and e == 'compiled')
+    ]
     tmp = tempfile.mkdtemp(prefix='benchmark-')
     timer = QuietTimer(args.max_wait)
     runners, reps, onnx_paths = {}, {}, {}
@@ -118,27 +129,29 @@ def run(args) -> dict:
         model = build(config)
         res['complexity'][name] = model_complexity(model, INPUT)
         onnx_paths[name] = export_onnx(model, osp.join(tmp, f'{name}.onnx'))
-        # Speed does not depend on the calibrated ranges: random crops.
+        # INT8 as tools/export_onnx.py --int8 makes it: fused attention,
+        # calibrated on random crops (speed does not depend on the ranges).
         int8 = quantize_int8(
-            onnx_paths[name], osp.join(tmp, f'{name}.int8.onnx'),
+            export_onnx(model, osp.join(tmp, f'{name}.fused.onnx'),
+                        fused_attention=True),
+            osp.join(tmp, f'{name}.int8.onnx'),
             torch.randn(MIN_CALIB_CROPS, *INPUT).numpy())
         sessions = dict(ort=create_session(onnx_paths[name], THREADS),
                         ort_int8=create_session(int8, THREADS))
-        net = TopdownNetwork(model).eval()
         for n in (1, big):
             x = torch.randn(n, *INPUT)
-            for engine in ENGINES:
+            for engine in engines:
                 key = f'{name}|{engine}|{n}'
-                if engine.startswith('eager'):
-                    runners[key] = (bf16_runner if engine == 'eager_bf16'
-                                    else eager_runner)(net, x)
-                else:
-                    runners[key] = ort_runner(sessions[engine], x)
+                runners[key] = (torch_runner(model, engine, x)
+                                if engine in TORCH_ENGINES else
+                                ort_runner(sessions[engine], x))
                 reps[key] = args.reps if n == 1 else 1
-    res['matmul_gflops'] = matmul_peak(timer)
-    print(f'timing {len(runners)} cases x {args.rounds} rounds', flush=True)
+    peaks = gemm_peaks(timer, THREADS)
+    print(f'timing {len(runners)} cases x {args.rounds} rounds (the '
+          'warm-up compiles the compiled ones)', flush=True)
     res['latency'] = interleaved(runners, args.rounds, timer, reps)
-    res['matmul_gflops'] = max(res['matmul_gflops'], matmul_peak(timer))
+    res['gemm_peaks'] = {k: max(v, peaks[k])
+                         for k, v in gemm_peaks(timer, THREADS).items()}
     del runners
     if not args.no_train:
         print('timing training steps', flush=True)

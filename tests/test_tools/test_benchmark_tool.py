@@ -71,21 +71,29 @@ def test_any_model_list_is_accepted():
         cli.parse_args(['--models', 'RLE-R50', '--reference', 'RTMPose-s'])
 
 
-def made_up_results():
-    """Two models; b is twice as fast as a on every engine; BF16 takes
-    0.7x the time of fp32 eager, INT8 0.8x that of fp32 ONNX Runtime."""
+def made_up_results(engines=report.ENGINES):
+    """Two models; b is twice as fast as a on every engine; compiled takes
+    0.9x the time of fp32 eager, BF16 0.7x, ONNX Runtime 0.5x, INT8 0.8x
+    that of fp32 ONNX Runtime."""
+    times = dict(eager=0.1, compiled=0.09, eager_bf16=0.07, ort=0.05,
+                 ort_int8=0.04)
     lat = {}
     for name, scale in (('a', 1.), ('b', 0.5)):
-        for engine, ms in (('eager', 0.1), ('eager_bf16', 0.07),
-                           ('ort', 0.05), ('ort_int8', 0.04)):
+        for engine in engines:
+            ms = times[engine]
             lat[f'{name}|{engine}|1'] = [ms * scale] * 3
             lat[f'{name}|{engine}|4'] = [4 * ms * scale / 2] * 3
     info = dict(params_m=1., gflops_mmengine=2., gmacs_true=5.)
     return dict(
-        batch=4, latency=lat, matmul_gflops=100.,
+        batch=4, latency=lat, engines=list(engines),
+        gemm_peaks=dict(fp32=100., bf16=200., int8=400.),
         complexity=dict(a=info, b=info),
         training={'student-alone step': [1., 1.2, 0.8],
                   'distillation step': [2.5, 2.5, 2.5]})
+
+
+def cells(table: str, row: int) -> list:
+    return [c.strip() for c in table.splitlines()[row].split('|')[1:-1]]
 
 
 def test_report_tables_from_made_up_numbers():
@@ -93,17 +101,43 @@ def test_report_tables_from_made_up_numbers():
     rows = report.summarise(res)
     assert rows['a']['eager_b1'] == pytest.approx(100.)
     assert rows['a']['eager_b4'] == pytest.approx(50.)  # ms per image
-    assert rows['a']['bound_ms'] == pytest.approx(100.)  # 2 * 5 G / 100 G/s
-    table = report.latency_markdown(rows, 4, reference='a').splitlines()
-    assert 'Speed-up vs a, b1 eager / ORT' in table[0]
-    cells = [c.strip() for c in table[3].split('|')]
-    assert cells[1] == 'b' and cells[15] == '2.0x / 2.0x'
-    assert cells[9] == '35.0' and cells[10] == '0.70x / 0.70x'  # BF16
-    assert cells[11] == '20.0' and cells[13] == '0.80x / 0.80x'  # INT8
-    assert cells[14] == '0.50x' and cells[16] == '2.00x / 2.00x'
-    assert cells[17] == 'n/a'  # no memory measured
+    # 2 * 5 GMACs at 100 / 200 / 400 G/s
+    assert rows['a']['bound_ms'] == pytest.approx(
+        dict(fp32=100., bf16=50., int8=25.))
+    engines = res['engines']
+    latency = report.latency_markdown(rows, 4, engines)
+    assert cells(latency, 0)[4:] == [
+        'eager fp32 b1 / b4', 'compiled fp32 b1 / b4', 'eager BF16 b1 / b4',
+        'ORT fp32 b1 / b4', 'ORT INT8 b1 / b4']
+    assert cells(latency, 3) == ['b', '1.0', '2.00', '5.00', '50.0 / 25.0',
+                                 '45.0 / 22.5', '35.0 / 17.5',
+                                 '25.0 / 12.5', '20.0 / 10.0']
+    ratios = report.ratios_markdown(rows, 4, engines, reference='a')
+    head = cells(ratios, 0)
+    assert head[1:5] == [
+        'compiled fp32 / eager fp32 b1 / b4',
+        'eager BF16 / eager fp32 b1 / b4', 'ORT fp32 / eager fp32 b1 / b4',
+        'ORT INT8 / ORT fp32 b1 / b4']
+    assert head[6].startswith('Speed-up vs a b1: eager fp32 / compiled')
+    row = cells(ratios, 3)
+    assert row[1:5] == ['0.90x / 0.90x', '0.70x / 0.70x', '0.50x / 0.50x',
+                        '0.80x / 0.80x']
+    assert row[5] == 'ORT INT8 20.0 / 0.80x'  # the best path at batch 1
+    assert row[6] == ' / '.join(['2.0x'] * 5)
+    # b's times against its bounds: fp32 100 ms, bf16 50 ms, int8 25 ms
+    assert row[7] == '0.50x / 0.45x / 0.70x / 0.25x / 0.80x'
     training = report.training_markdown(res['training'], 32)
     assert '| distillation step | 2500 | 2.50x |' in training
+
+
+def test_report_without_compile():
+    engines = [e for e in report.ENGINES if e != 'compiled']
+    res = made_up_results(engines)
+    rows = report.summarise(res)
+    latency = report.latency_markdown(rows, 4, engines)
+    assert 'compiled' not in latency
+    ratios = report.ratios_markdown(rows, 4, engines, reference='a')
+    assert 'compiled' not in ratios and len(cells(ratios, 3)) == 7
 
 
 @pytest.mark.slow
@@ -113,22 +147,24 @@ def test_quick_benchmark_prints_table_and_plot(tmp_path):
         sys.executable,
         osp.join(TOOLS, 'benchmark.py'), '--quick', '--out', out,
         '--models', 'DistilPose-S', 'TokenPose teacher', 'RTMPose-s',
-        '--no-memory', '--max-wait', '0'
+        '--no-memory', '--no-compile', '--max-wait', '0'
     ]
     proc = subprocess.run(cmd, cwd=str(tmp_path), capture_output=True,
                           text=True)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     text = open(osp.join(out, 'benchmark.md')).read()
-    rows = [line for line in text.splitlines() if line.startswith('| ')]
-    models = [r.split('|')[1].strip() for r in rows[1:4]]
+    latency, ratios = text.split('\n\n')[2:4]
+    models = [cells(latency, i)[0] for i in (2, 3, 4)]
     assert models == ['DistilPose-S', 'TokenPose teacher', 'RTMPose-s']
-    assert 'Speed-up vs TokenPose teacher' in rows[0]
+    assert cells(latency, 0)[4:] == [
+        'eager fp32 b1 / b4', 'eager BF16 b1 / b4', 'ORT fp32 b1 / b4',
+        'ORT INT8 b1 / b4']
+    assert 'Speed-up vs TokenPose teacher' in ratios.splitlines()[0]
     # Every latency cell of the three models is a positive number.
-    for row in rows[1:4]:
-        eager_b1, ort_b1 = (float(c) for c in row.split('|')[5:7])
-        bf16_b1 = float(row.split('|')[9])
-        int8_b1, int8_big = (float(c) for c in row.split('|')[11:13])
-        assert min(eager_b1, ort_b1, bf16_b1, int8_b1, int8_big) > 0
+    for i in (2, 3, 4):
+        times = [float(t) for cell in cells(latency, i)[4:]
+                 for t in cell.split(' / ')]
+        assert len(times) == 8 and min(times) > 0
     assert '| distillation step |' in text
     assert '- [' not in text  # the targets live in the README
     assert osp.getsize(osp.join(out, 'benchmark.png')) > 0

@@ -1,32 +1,41 @@
-"""The timed inference calls, on PyTorch eager and ONNX Runtime, and the
-machine's FLOP bound they are compared with."""
-from typing import Callable
+"""The timed inference calls, on PyTorch (eager, compiled, BF16) and ONNX
+Runtime (fp32, INT8), and the machine's GEMM peaks they are compared
+with."""
+import copy
+from typing import Callable, Dict
 
+import numpy as np
 import onnxruntime as ort
 import torch
+from onnx import TensorProto, helper, numpy_helper
 
-from distilpose.deploy import INPUT_NAME
+from distilpose.deploy import INPUT_NAME, TopdownNetwork
+from distilpose.engine import set_inference_precision
 
 from .timing import QuietTimer
 
+#: The PyTorch engines: (precision, torch.compile) as
+#: ``model.test_cfg`` selects them (``engine/inference_precision.py``).
+TORCH_ENGINES = {
+    'eager': ('fp32', False),
+    'compiled': ('fp32', True),
+    'eager_bf16': ('bf16', False),
+}
 
-def eager_runner(net: torch.nn.Module, x: torch.Tensor) -> Callable:
-    """One forward pass of ``net`` under ``inference_mode``."""
+
+def torch_runner(model: torch.nn.Module, engine: str,
+                 x: torch.Tensor) -> Callable:
+    """One forward pass under ``inference_mode`` of (a copy of) ``model``
+    switched to ``engine`` as ``model.test_cfg`` would switch it. A
+    compiled runner compiles on its first call (the warm-up)."""
+    precision, compile_ = TORCH_ENGINES[engine]
+    if precision != 'fp32' or compile_:
+        model = set_inference_precision(copy.deepcopy(model), precision,
+                                        compile_)
+    net = TopdownNetwork(model).eval()
 
     def run():
         with torch.inference_mode():
-            return net(x)
-
-    return run
-
-
-def bf16_runner(net: torch.nn.Module, x: torch.Tensor) -> Callable:
-    """:func:`eager_runner` under CPU BF16 autocast (what
-    ``model.test_cfg.precision='bf16'`` runs)."""
-
-    def run():
-        with torch.inference_mode(), torch.autocast('cpu',
-                                                    dtype=torch.bfloat16):
             return net(x)
 
     return run
@@ -38,8 +47,43 @@ def ort_runner(session: ort.InferenceSession, x: torch.Tensor) -> Callable:
     return lambda: session.run(None, feed)
 
 
-def matmul_peak(timer: QuietTimer, n: int = 4096, reps: int = 3) -> float:
-    """Best SGEMM GFLOP/s (n x n x n, torch's current threads): the FLOP
-    bound of this machine."""
+def _int8_gemm(n: int, threads: int) -> Callable:
+    """ONNX Runtime's u8 x s8 -> s32 GEMM (MatMulInteger), n x n x n: the
+    kernel an INT8 model's quantized layers run."""
+    rng = np.random.default_rng(0)
+    weight = numpy_helper.from_array(
+        rng.integers(-127, 128, (n, n), dtype=np.int8), 'B')
+    graph = helper.make_graph(
+        [helper.make_node('MatMulInteger', ['A', 'B'], ['Y'])], 'gemm',
+        [helper.make_tensor_value_info('A', TensorProto.UINT8, [n, n])],
+        [helper.make_tensor_value_info('Y', TensorProto.INT32, [n, n])],
+        [weight])
+    model = helper.make_model(
+        graph, opset_imports=[helper.make_opsetid('', 17)])
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    session = ort.InferenceSession(model.SerializeToString(), options,
+                                   providers=['CPUExecutionProvider'])
+    feed = {'A': rng.integers(0, 256, (n, n), dtype=np.uint8)}
+    return lambda: session.run(None, feed)
+
+
+def gemm_peaks(timer: QuietTimer, threads: int,
+               reps: int = 3) -> Dict[str, float]:
+    """Best GEMM throughput (G multiply-adds x 2 per second) of this
+    machine per precision, torch's current threads: fp32 and BF16 in
+    torch (n = 4096), INT8 in ONNX Runtime (n = 2048). The FLOP bound of
+    a model in a precision is its true MACs at that peak."""
+    n = 4096
     a, b = torch.randn(n, n), torch.randn(n, n)
-    return 2 * n**3 / min(timer(lambda: a @ b, reps)) / 1e9
+    a16, b16 = a.bfloat16(), b.bfloat16()
+    gemms = {
+        'fp32': (n, lambda: a @ b),
+        'bf16': (n, lambda: a16 @ b16),
+        'int8': (2048, _int8_gemm(2048, threads)),
+    }
+    peaks = {}
+    for precision, (size, fn) in gemms.items():
+        fn()
+        peaks[precision] = 2 * size**3 / min(timer(fn, reps)) / 1e9
+    return peaks

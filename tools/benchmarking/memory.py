@@ -11,9 +11,9 @@ from typing import Dict, Sequence
 
 import torch
 
-from distilpose.deploy import TopdownNetwork, create_session
+from distilpose.deploy import create_session
 
-from .inference import eager_runner, ort_runner
+from .inference import ort_runner, torch_runner
 from .models import INPUT, build
 
 
@@ -43,8 +43,7 @@ def memory_probe(config: str, onnx_path: str, batches: Sequence[int],
         runner = functools.partial(ort_runner,
                                    create_session(onnx_path, threads))
     else:
-        runner = functools.partial(eager_runner,
-                                   TopdownNetwork(build(config)).eval())
+        runner = functools.partial(torch_runner, build(config), 'eager')
     peaks = {}
     for n in batches:
         x = torch.randn(n, *INPUT)

@@ -3,13 +3,14 @@ from .onnx_export import (DYNAMIC_DIMS, INPUT_NAME, META_KEY,
                           OnnxPoseEstimator, TopdownNetwork, check_dynamic,
                           compare_with_pytorch, create_session, export_onnx,
                           load_model, read_metadata, topdown_metadata)
-from .quantize import (INT8_OPS, MIN_CALIB_CROPS, load_calibration,
-                       quantize_int8)
+from .ort_attention import fused_attention
+from .quantize import (DYNAMIC_INT8_OPS, MIN_CALIB_CROPS, STATIC_INT8_OPS,
+                       load_calibration, quantize_int8)
 
 __all__ = [
-    'DYNAMIC_DIMS', 'INPUT_NAME', 'INT8_OPS', 'META_KEY', 'MIN_CALIB_CROPS',
-    'OnnxPoseEstimator', 'load_calibration', 'quantize_int8',
+    'DYNAMIC_DIMS', 'DYNAMIC_INT8_OPS', 'INPUT_NAME', 'META_KEY',
+    'MIN_CALIB_CROPS', 'OnnxPoseEstimator', 'STATIC_INT8_OPS',
     'TopdownNetwork', 'check_dynamic', 'compare_with_pytorch',
-    'create_session', 'export_onnx', 'load_model', 'read_metadata',
-    'topdown_metadata'
+    'create_session', 'export_onnx', 'fused_attention', 'load_calibration',
+    'load_model', 'quantize_int8', 'read_metadata', 'topdown_metadata'
 ]

@@ -10,6 +10,7 @@ pipeline with MMPose's own transforms, ONNX Runtime for the network, and
 MMPose's codec and back-projection for the output, so its keypoints match
 ``inference_topdown`` up to the runtime's float rounding.
 """
+import contextlib
 import io
 import json
 import os.path as osp
@@ -29,6 +30,7 @@ from torch import nn
 
 from ..fileio import atomic_write
 from ..models.heads import DistilPoseHead
+from . import ort_attention
 
 #: Key of the JSON metadata (``metadata_props``) in exported files.
 META_KEY = 'distilpose.topdown'
@@ -162,46 +164,62 @@ def check_dynamic(dynamic: Sequence[str], input_size: Sequence[int]) -> None:
             'export that model.')
 
 
+def _export_bytes(net: nn.Module, dummy: torch.Tensor, opset: int) -> bytes:
+    """The ONNX file of ``net`` traced on ``dummy``, batch dynamic."""
+    with torch.no_grad():
+        out = net(dummy)
+    names = ['output'] if isinstance(out, torch.Tensor) else [
+        f'output{i}' for i in range(len(out))
+    ]
+    axes = {name: {0: 'batch'} for name in [INPUT_NAME] + names}
+    buf = io.BytesIO()
+    with warnings.catch_warnings():
+        # Shape checks in forward() are constants for a fixed H x W.
+        warnings.simplefilter('ignore', torch.jit.TracerWarning)
+        torch.onnx.export(
+            net, (dummy, ),
+            buf,
+            dynamo=False,
+            opset_version=opset,
+            input_names=[INPUT_NAME],
+            output_names=names,
+            dynamic_axes=axes)
+    return buf.getvalue()
+
+
 def export_onnx(model: nn.Module,
                 path: str,
                 dynamic: Sequence[str] = DYNAMIC_DIMS,
                 flip_test: bool = False,
-                opset: int = 17) -> str:
+                opset: int = 17,
+                fused_attention: bool = False) -> str:
     """Export a top-down model (built by ``load_model``) to ``path``.
 
     The graph maps normalised images [N, 3, H, W] to the head's raw
     outputs (DistilPose: [N, K, 5] = x, y normalised by the input size,
     raw score, sigma_x, sigma_y); N is dynamic. Uses the TorchScript
     exporter (the dynamo one needs onnxscript, not a dependency here).
+
+    With ``fused_attention`` the token encoder's attention blocks are
+    written as ONNX Runtime's fused ``Attention`` op (see
+    :mod:`.ort_attention`; the file then needs ONNX Runtime), which is
+    what :func:`~distilpose.deploy.quantize_int8` wants; the metadata's
+    ``fused_attention`` counts them.
     """
     meta = topdown_metadata(model, flip_test)
     check_dynamic(dynamic, meta['input_size'])
     w, h = meta['input_size']
     was_training = model.training
     net = TopdownNetwork(model, flip_test).eval()
-    dummy = torch.zeros(1, 3, h, w)
+    fusion = (ort_attention.fused_attention(model)
+              if fused_attention else contextlib.nullcontext(0))
     try:
-        with torch.no_grad():
-            out = net(dummy)
-        names = ['output'] if isinstance(out, torch.Tensor) else [
-            f'output{i}' for i in range(len(out))
-        ]
-        axes = {name: {0: 'batch'} for name in [INPUT_NAME] + names}
-        buf = io.BytesIO()
-        with warnings.catch_warnings():
-            # Shape checks in forward() are constants for a fixed H x W.
-            warnings.simplefilter('ignore', torch.jit.TracerWarning)
-            torch.onnx.export(
-                net, (dummy, ),
-                buf,
-                dynamo=False,
-                opset_version=opset,
-                input_names=[INPUT_NAME],
-                output_names=names,
-                dynamic_axes=axes)
+        with fusion as num_fused:
+            meta['fused_attention'] = num_fused
+            data = _export_bytes(net, torch.zeros(1, 3, h, w), opset)
     finally:
         model.train(was_training)
-    proto = onnx.load_from_string(buf.getvalue())
+    proto = onnx.load_from_string(data)
     onnx.helper.set_model_props(proto, {META_KEY: json.dumps(meta)})
     onnx.checker.check_model(proto)
     atomic_write(proto.SerializeToString(), path)  # never a partial file

@@ -8,13 +8,24 @@ inference feeds the network) and writes an INT8 file with the same
 metadata, which :class:`~distilpose.deploy.OnnxPoseEstimator` runs as it
 runs the float one.
 
-Only the convolutions are quantized (per-channel int8 weights, uint8
-activations). The transformer part (MatMul, Softmax, LayerNorm, GELU) and
-the head's sigmoid/softplus outputs stay in float: on this machine class
-quantizing every op made the student 1.4x *slower* than fp32 (the Q/DQ
-pairs around the attention cost more than the int8 kernels save), and a
-quantized sigmoid or softplus output rounds scores and sigmas to 256
-levels.
+What is quantized, and how (measured op by op on the student,
+``docs/benchmark/2026-12-02-int8-recipe.md``):
+
+- the convolutions, statically (QDQ; per-channel int8 weights, uint8
+  activations calibrated on the crops);
+- the matrix products with weights, dynamically (int8 weights, the
+  activation's range taken per call): the fused attention's qkv
+  projection (``Attention`` -> ``QAttention``, export with
+  ``fused_attention=True``) and the other linear layers (``MatMul`` ->
+  ``DynamicQuantizeMatMul``). Statically quantized, the same layers run
+  slower: the Q/DQ pairs around every MatMul cost more than the int8
+  kernels save.
+
+What stays in float: the attention scores and their softmax, LayerNorm,
+GELU, the residual additions and the head's sigmoid/softplus outputs.
+Quantizing every op (ONNX Runtime's default) made the student 1.4x
+*slower* than fp32, and an int8 sigmoid or softplus output rounds scores
+and sigmas to 256 levels.
 """
 import json
 import os.path as osp
@@ -24,7 +35,8 @@ from typing import Iterator, Optional, Union
 import numpy as np
 import onnx
 from onnxruntime.quantization import (CalibrationDataReader, QuantFormat,
-                                      QuantType, quantize_static)
+                                      QuantType, quantize_dynamic,
+                                      quantize_static)
 from onnxruntime.quantization.shape_inference import quant_pre_process
 
 from ..engine.dataset_check import load_annotation_file
@@ -32,9 +44,11 @@ from ..fileio import atomic_write
 from .onnx_export import (META_KEY, OnnxPoseEstimator, create_session,
                           read_metadata)
 
-#: The op types that are quantized (see the module docstring for why only
-#: these).
-INT8_OPS = ('Conv', )
+#: The op types quantized statically (calibrated) and dynamically; a
+#: MatMul only when its second input is a weight (see the module
+#: docstring for why these).
+STATIC_INT8_OPS = ('Conv', )
+DYNAMIC_INT8_OPS = ('Attention', 'MatMul')
 
 #: Fewer crops than this give activation ranges too noisy to trust.
 MIN_CALIB_CROPS = 16
@@ -143,8 +157,11 @@ def quantize_int8(fp32_path: str,
                   num_crops: int = 256,
                   ann_file: str = 'annotations/person_keypoints_train.json',
                   img_prefix: str = 'train/') -> str:
-    """Write the INT8 (QDQ) version of the exported model ``fp32_path`` to
+    """Write the INT8 version of the exported model ``fp32_path`` to
     ``out_path``, calibrated on ``calib`` (see :func:`load_calibration`).
+    Export ``fp32_path`` with ``fused_attention=True``: in a plain export
+    the qkv projections are MatMuls whose outputs are reshaped into heads,
+    and they stay float.
 
     The metadata is the float file's plus ``"precision": "int8"``. The
     calibration data is checked before anything is written, and the file
@@ -155,8 +172,9 @@ def quantize_int8(fp32_path: str,
     crops = _calibration(float_meta, fp32_path, calib, num_crops, ann_file,
                          img_prefix)
     input_name = session.get_inputs()[0].name
-    meta = dict(float_meta, precision='int8', int8_ops=list(INT8_OPS),
-                calib_crops=len(crops))
+    meta = dict(float_meta, precision='int8', calib_crops=len(crops),
+                int8_ops=dict(static=list(STATIC_INT8_OPS),
+                              dynamic=list(DYNAMIC_INT8_OPS)))
     with tempfile.TemporaryDirectory() as tmp:
         prepared = osp.join(tmp, 'prepared.onnx')
         # Shape inference and ORT's graph optimisation first, as ONNX
@@ -164,15 +182,37 @@ def quantize_int8(fp32_path: str,
         # (ONNX shape inference: the symbolic one cannot follow the token
         # reshapes of the encoder.)
         quant_pre_process(fp32_path, prepared, skip_symbolic_shape=True)
-        quantized = osp.join(tmp, 'int8.onnx')
+        static, dynamic = _nodes_to_quantize(onnx.load(prepared))
+        convs = osp.join(tmp, 'static.onnx')
         quantize_static(
-            prepared, quantized, _CropReader(input_name, crops),
+            prepared, convs, _CropReader(input_name, crops),
             quant_format=QuantFormat.QDQ,
-            op_types_to_quantize=list(INT8_OPS),
+            op_types_to_quantize=list(STATIC_INT8_OPS),
+            nodes_to_quantize=static,
             per_channel=True,
             activation_type=QuantType.QUInt8,
             weight_type=QuantType.QInt8)
-        proto = onnx.load(quantized)
+        quantized = osp.join(tmp, 'int8.onnx')
+        if dynamic:  # (an empty list would mean every MatMul)
+            quantize_dynamic(
+                convs, quantized,
+                op_types_to_quantize=list(DYNAMIC_INT8_OPS),
+                nodes_to_quantize=dynamic,
+                weight_type=QuantType.QInt8)
+        proto = onnx.load(quantized if dynamic else convs)
     onnx.helper.set_model_props(proto, {META_KEY: json.dumps(meta)})
     atomic_write(proto.SerializeToString(), out_path)
     return out_path
+
+
+def _nodes_to_quantize(model: onnx.ModelProto):
+    """Names of the nodes to quantize statically and dynamically."""
+    weights = {init.name for init in model.graph.initializer}
+    static, dynamic = [], []
+    for node in model.graph.node:
+        if node.op_type in STATIC_INT8_OPS:
+            static.append(node.name)
+        elif node.op_type == 'Attention' or (node.op_type == 'MatMul' and
+                                             node.input[1] in weights):
+            dynamic.append(node.name)
+    return static, dynamic
