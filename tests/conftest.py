@@ -15,6 +15,20 @@ def config_path(rel: str) -> str:
     return osp.join(CONFIGS, rel)
 
 
+def person_boxes(root: str, split: str = 'val') -> list:
+    """(image path, [N, 4] xyxy boxes) of the images of a COCO-format data
+    root that show people."""
+    import numpy as np
+
+    from distilpose.engine.dataset_check import (load_annotation_file,
+                                                 people_by_image)
+    coco = load_annotation_file(
+        osp.join(root, 'annotations', f'person_keypoints_{split}.json'))
+    return [(osp.join(root, split, image['file_name']),
+             np.asarray([box for _, box in anns], np.float32))
+            for image, anns in people_by_image(coco)]
+
+
 def build_from_config(rel: str, **model_overrides):
     """Build the model of a project config (relative to configs/)."""
     from mmengine.config import Config

@@ -11,7 +11,6 @@ MMPose's ``CocoMetric`` scores the keypoints as ``mim test`` does
 import argparse
 import contextlib
 import io
-import json
 import os.path as osp
 
 import numpy as np
@@ -20,6 +19,8 @@ from mmpose.datasets.datasets.utils import parse_pose_metainfo
 from mmpose.evaluation import CocoMetric
 
 from distilpose.deploy import OnnxPoseEstimator
+from distilpose.engine.dataset_check import (load_annotation_file,
+                                             people_by_image)
 
 
 def parse_args(argv=None):
@@ -32,20 +33,6 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def people(ann_file: str):
-    """(image, [(annotation id, xyxy box)]) of every image with people."""
-    with open(ann_file) as f:
-        coco = json.load(f)
-    by_image = {}
-    for ann in coco['annotations']:
-        x, y, w, h = ann['bbox']
-        if ann.get('num_keypoints', 1) > 0 and w > 0 and h > 0:
-            by_image.setdefault(ann['image_id'], []).append(
-                (ann['id'], [x, y, x + w, y + h]))
-    return [(image, by_image[image['id']]) for image in coco['images']
-            if image['id'] in by_image]
-
-
 def evaluate(path: str, data: str, split: str, threads=None) -> dict:
     estimator = OnnxPoseEstimator(path, threads)
     ann_file = osp.join(data, 'annotations', f'person_keypoints_{split}.json')
@@ -56,7 +43,7 @@ def evaluate(path: str, data: str, split: str, threads=None) -> dict:
     # areas as mim test computes them: the padded box (GetBBoxCenterScale)
     padding = next((t.get('padding', 1.25) for t in estimator.meta['pipeline']
                     if t['type'] == 'GetBBoxCenterScale'), 1.25)
-    for image, anns in people(ann_file):
+    for image, anns in people_by_image(load_annotation_file(ann_file)):
         img = estimator.load_image(osp.join(data, split, image['file_name']))
         for ann_id, box in anns:
             keypoints, scores = estimator(img, np.asarray([box], np.float32))

@@ -8,7 +8,7 @@ import numpy as np
 import onnx
 import pytest
 import torch
-from conftest import ROOT, config_path
+from conftest import ROOT, config_path, person_boxes
 
 from distilpose.datasets.synthetic_coco import generate_dataset
 from distilpose.deploy import (META_KEY, MIN_CALIB_CROPS, OnnxPoseEstimator,
@@ -92,26 +92,13 @@ def test_fused_attention_restores_the_modules(student):
         torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-5)
 
 
-def val_people(data):
-    with open(osp.join(data, 'annotations',
-                       'person_keypoints_val.json')) as f:
-        coco = json.load(f)
-    for image in coco['images']:
-        boxes = [[x, y, x + w, y + h] for x, y, w, h in
-                 (a['bbox'] for a in coco['annotations']
-                  if a['image_id'] == image['id'] and a['num_keypoints'])]
-        if boxes:
-            yield (osp.join(data, 'val', image['file_name']),
-                   np.asarray(boxes, np.float32))
-
-
 def test_int8_agrees_with_fp32_on_unseen_images(fp32, int8, data):
     """End to end (image file, boxes -> keypoints in pixels) on val images
     that calibration never saw."""
     ref_model, int8_model = OnnxPoseEstimator(fp32), OnnxPoseEstimator(int8)
     w, h = ref_model.meta['input_size']
     diffs = []
-    for path, boxes in val_people(data):
+    for path, boxes in person_boxes(data):
         ref, ref_scores = ref_model(path, boxes)
         got, scores = int8_model(path, boxes)
         # back to crop units: the box (padded by the pipeline) spans the crop

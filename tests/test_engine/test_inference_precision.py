@@ -7,7 +7,7 @@ import os.path as osp
 import numpy as np
 import pytest
 import torch
-from conftest import ROOT, config_path
+from conftest import ROOT, config_path, person_boxes
 from engine_utils import one_thread  # noqa: F401  (fixture)
 from engine_utils import build_runner, make_data, tiny_config
 from mmpose.apis import inference_topdown, init_model
@@ -29,21 +29,9 @@ MEAN_TOL = 0.01
 @pytest.fixture(scope='module')
 def people(tmp_path_factory):
     """(image path, xyxy boxes) of a few generated images."""
-    import json
-    root = make_data(str(tmp_path_factory.mktemp('data')), num_train=1,
-                     num_val=6)
-    with open(osp.join(root, 'annotations',
-                       'person_keypoints_val.json')) as f:
-        coco = json.load(f)
-    out = []
-    for image in coco['images']:
-        boxes = [[x, y, x + w, y + h] for x, y, w, h in
-                 (a['bbox'] for a in coco['annotations']
-                  if a['image_id'] == image['id'])]
-        if boxes:
-            out.append((osp.join(root, 'val', image['file_name']),
-                        np.asarray(boxes, np.float32)))
-    return out
+    return person_boxes(
+        make_data(str(tmp_path_factory.mktemp('data')), num_train=1,
+                  num_val=6))
 
 
 @pytest.fixture

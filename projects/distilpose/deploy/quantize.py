@@ -39,7 +39,7 @@ from onnxruntime.quantization import (CalibrationDataReader, QuantFormat,
                                       quantize_static)
 from onnxruntime.quantization.shape_inference import quant_pre_process
 
-from ..engine.dataset_check import load_annotation_file
+from ..engine.dataset_check import load_annotation_file, people_by_image
 from ..fileio import atomic_write
 from .onnx_export import (META_KEY, OnnxPoseEstimator, create_session,
                           read_metadata)
@@ -61,24 +61,16 @@ def calibration_crops(estimator: OnnxPoseEstimator,
     """Network inputs [N, 3, H, W] of the first ``num_crops`` person boxes
     (with keypoints and an area) of a COCO-format annotation file, made by
     ``estimator``'s pipeline."""
-    coco = load_annotation_file(ann_file)
-    files = {image['id']: image['file_name'] for image in coco['images']}
-    boxes = {}
-    for ann in coco['annotations']:
-        x, y, w, h = ann.get('bbox') or (0, 0, 0, 0)
-        if ann.get('num_keypoints', 1) > 0 and w > 1 and h > 1:
-            boxes.setdefault(ann['image_id'], []).append(
-                [x, y, x + w, y + h])
+    # (boxes of 1 px or less make degenerate crops)
+    people = people_by_image(load_annotation_file(ann_file), min_size=1)
     crops, count = [], 0
-    for image_id, image_boxes in boxes.items():
+    for image, anns in people:
         if count >= num_crops:
             break
-        if image_id not in files:
-            continue
-        image_boxes = image_boxes[:num_crops - count]
-        img = estimator.load_image(osp.join(img_dir, files[image_id]))
-        inputs, _, _ = estimator.preprocess(
-            img, np.asarray(image_boxes, np.float32))
+        boxes = [box for _, box in anns[:num_crops - count]]
+        img = estimator.load_image(osp.join(img_dir, image['file_name']))
+        inputs, _, _ = estimator.preprocess(img,
+                                            np.asarray(boxes, np.float32))
         crops.append(inputs)
         count += len(inputs)
     if not crops:

@@ -62,6 +62,21 @@ def load_annotation_file(path: str) -> dict:
     return coco
 
 
+def people_by_image(coco: dict, min_size: float = 0.) -> list:
+    """``[(image, [(annotation id, xyxy box), ...]), ...]`` of the images of
+    a COCO annotation dict that show people: annotations with keypoints
+    whose box is wider and higher than ``min_size`` pixels, in the file's
+    image order."""
+    boxes = {}
+    for ann in coco['annotations']:
+        x, y, w, h = ann.get('bbox') or (0, 0, 0, 0)
+        if ann.get('num_keypoints', 1) > 0 and w > min_size and h > min_size:
+            boxes.setdefault(ann['image_id'], []).append(
+                (ann['id'], [x, y, x + w, y + h]))
+    return [(image, boxes[image['id']]) for image in coco['images']
+            if image['id'] in boxes]
+
+
 def _box_problem(bbox, width, height) -> Optional[str]:
     if not isinstance(bbox, (list, tuple)) or len(bbox) != 4:
         return f'bbox {bbox!r} is not [x, y, w, h]'
