@@ -83,8 +83,8 @@ def parse_args(argv=None):
     parser.add_argument(
         '--no-compile',
         action='store_true',
-        help='leave out torch.compile (its compile takes about a minute '
-        'per model and batch size)')
+        help='leave out torch.compile (its first call compiles, 30 s or '
+        'more per model and batch size)')
     args = parser.parse_args(argv)
     if args.quick:
         args.rounds = args.reps = args.train_rounds = 2

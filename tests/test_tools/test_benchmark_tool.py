@@ -128,6 +128,10 @@ def test_report_tables_from_made_up_numbers():
     assert row[7] == '0.50x / 0.45x / 0.70x / 0.25x / 0.80x'
     training = report.training_markdown(res['training'], 32)
     assert '| distillation step | 2500 | 2.50x |' in training
+    rows['a']['memory'] = dict(eager={1: 60., 4: 90.}, ort={1: 70., 4: 80.})
+    memory = report.memory_markdown(rows, 4)
+    assert cells(memory, 2) == ['a', '60 / 90', '70 / 80']
+    assert len(memory.splitlines()) == 3  # b was not measured
 
 
 def test_report_without_compile():

@@ -20,7 +20,7 @@ from torch import Tensor, nn
 
 from ..models.necks.token_encoder import Attention
 
-#: What ``export_onnx`` writes in the metadata of a fused file.
+#: The ONNX op each attention block becomes.
 FUSED_OP = 'com.microsoft::Attention'
 
 
