@@ -157,7 +157,7 @@ def test_quick_benchmark_prints_table_and_plot(tmp_path):
                           text=True)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     text = open(osp.join(out, 'benchmark.md')).read()
-    latency, ratios = text.split('\n\n')[2:4]
+    latency, ratios = text.split('\n\n')[1:3]
     models = [cells(latency, i)[0] for i in (2, 3, 4)]
     assert models == ['DistilPose-S', 'TokenPose teacher', 'RTMPose-s']
     assert cells(latency, 0)[4:] == [
