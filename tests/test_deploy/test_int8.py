@@ -24,7 +24,7 @@ STUDENT_CKPT = osp.join(ROOT, 'model_zoo', 'synthcoco', f'{STUDENT}.pth')
 #: width / height. One uint8 activation step is 1/255 of a layer's
 #: calibrated range, so a keypoint moves by a few thousandths of the crop
 #: on average (measured, convolutions only: mean 0.0024, max 0.021; with
-#: the linear layers too: mean 0.0031, max 0.024, on 2026-12-02). The bounds
+#: the linear layers too: mean 0.0028, max 0.023, on 2026-12-02). The bounds
 #: leave about 3x that: the mean below 1 % of the crop (1 px of 96), no
 #: joint beyond 6 % (an ambiguous joint may move between nearby peaks).
 MEAN_TOL, MAX_TOL = 0.01, 0.06
