@@ -19,18 +19,17 @@ these side by side to see the demo's layout (student and baseline at one
 thread each).
 """
 import argparse
-import logging
 import time
 
 import torch
 from mmengine.config import Config, DictAction
-from mmengine.logging import MMLogger
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 from mmpose.registry import MODELS
 
 from distilpose.analysis import input_size_of, model_complexity
+from distilpose.models.utils import init_weights_quietly
 
 
 def parse_args(argv=None):
@@ -85,18 +84,8 @@ def main(argv=None):
     cfg.merge_from_dict(args.cfg_options)
     init_default_scope('mmpose')
 
-    model = MODELS.build(cfg.model)
-    # Only the table on stdout, not MMEngine's per-parameter init report
-    # (info records of the current logger; its handlers filter by level).
-    handlers = MMLogger.get_current_instance().handlers
-    levels = [handler.level for handler in handlers]
-    for handler in handlers:
-        handler.setLevel(logging.WARNING)
-    try:
-        model.init_weights()
-    finally:
-        for handler, level in zip(handlers, levels):
-            handler.setLevel(level)
+    # Only the table on stdout, not MMEngine's per-parameter init report.
+    model = init_weights_quietly(MODELS.build(cfg.model))
     model.train()
     optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
     loader = Runner.build_dataloader(cfg.train_dataloader, seed=0)

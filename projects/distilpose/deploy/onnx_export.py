@@ -22,7 +22,6 @@ import onnx
 import onnxruntime as ort
 import torch
 from mmengine.config import Config, ConfigDict
-from mmengine.logging import MMLogger
 from mmpose.apis import init_model
 from mmpose.registry import KEYPOINT_CODECS, TRANSFORMS
 from mmpose.structures.bbox import bbox_xywh2xyxy
@@ -30,6 +29,7 @@ from torch import nn
 
 from ..fileio import atomic_write
 from ..models.heads import DistilPoseHead
+from ..models.utils import init_weights_quietly
 from . import ort_attention
 
 #: Key of the JSON metadata (``metadata_props``) in exported files.
@@ -54,14 +54,7 @@ def load_model(config: Union[str, Config],
     cfg.model.backbone.init_cfg = None
     model = init_model(cfg, checkpoint, device='cpu')
     if checkpoint is None:
-        # init_weights logs every parameter at INFO level.
-        logger = MMLogger.get_current_instance()
-        level = logger.level
-        logger.setLevel('WARNING')
-        try:
-            model.init_weights()
-        finally:
-            logger.setLevel(level)
+        init_weights_quietly(model)
     return model.eval()
 
 
