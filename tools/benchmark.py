@@ -34,7 +34,7 @@ import time
 import onnxruntime as ort
 import torch
 from benchmarking.inference import (TORCH_ENGINES, gemm_peaks, ort_runner,
-                                    torch_runner)
+                                    torch_network, torch_runner)
 from benchmarking.memory import measure_memory
 from benchmarking.models import CATALOGUE, INPUT, build, resolve
 from benchmarking.report import ENGINES, report
@@ -136,15 +136,19 @@ def run(args) -> dict:
                         fused_attention=True),
             osp.join(tmp, f'{name}.int8.onnx'),
             torch.randn(MIN_CALIB_CROPS, *INPUT).numpy())
-        sessions = dict(ort=create_session(onnx_paths[name], THREADS),
-                        ort_int8=create_session(int8, THREADS))
+        # One network or session per engine, for both batch sizes.
+        targets = dict(ort=create_session(onnx_paths[name], THREADS),
+                       ort_int8=create_session(int8, THREADS))
+        targets.update({
+            engine: torch_network(model, engine)
+            for engine in engines if engine in TORCH_ENGINES
+        })
         for n in (1, big):
             x = torch.randn(n, *INPUT)
             for engine in engines:
                 key = f'{name}|{engine}|{n}'
-                runners[key] = (torch_runner(model, engine, x)
-                                if engine in TORCH_ENGINES else
-                                ort_runner(sessions[engine], x))
+                runners[key] = (torch_runner if engine in TORCH_ENGINES else
+                                ort_runner)(targets[engine], x)
                 reps[key] = args.reps if n == 1 else 1
     peaks = gemm_peaks(timer, THREADS)
     print(f'timing {len(runners)} cases x {args.rounds} rounds (the '

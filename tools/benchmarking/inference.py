@@ -23,16 +23,19 @@ TORCH_ENGINES = {
 }
 
 
-def torch_runner(model: torch.nn.Module, engine: str,
-                 x: torch.Tensor) -> Callable:
-    """One forward pass under ``inference_mode`` of (a copy of) ``model``
-    switched to ``engine`` as ``model.test_cfg`` would switch it. A
-    compiled runner compiles on its first call (the warm-up)."""
+def torch_network(model: torch.nn.Module, engine: str) -> torch.nn.Module:
+    """The network of ``model`` (of a copy, unless ``engine`` is plain
+    eager) switched to ``engine`` as ``model.test_cfg`` would switch it.
+    A compiled one compiles on its first call per input shape."""
     precision, compile_ = TORCH_ENGINES[engine]
     if precision != 'fp32' or compile_:
         model = set_inference_precision(copy.deepcopy(model), precision,
                                         compile_)
-    net = TopdownNetwork(model).eval()
+    return TopdownNetwork(model).eval()
+
+
+def torch_runner(net: torch.nn.Module, x: torch.Tensor) -> Callable:
+    """One forward pass of ``net`` under ``inference_mode``."""
 
     def run():
         with torch.inference_mode():

@@ -13,7 +13,7 @@ import torch
 
 from distilpose.deploy import create_session
 
-from .inference import ort_runner, torch_runner
+from .inference import ort_runner, torch_network, torch_runner
 from .models import INPUT, build
 
 
@@ -43,7 +43,8 @@ def memory_probe(config: str, onnx_path: str, batches: Sequence[int],
         runner = functools.partial(ort_runner,
                                    create_session(onnx_path, threads))
     else:
-        runner = functools.partial(torch_runner, build(config), 'eager')
+        runner = functools.partial(torch_runner,
+                                   torch_network(build(config), 'eager'))
     peaks = {}
     for n in batches:
         x = torch.randn(n, *INPUT)
