@@ -53,17 +53,23 @@ def training_runners(batch: int, workdir: str) -> Dict[str, Callable]:
     cfg = Config.fromfile(DISTILLER)
     cfg.model.teacher_ckpt = teacher_ckpt
     distiller = MODELS.build(cfg.model)
-    cfg.model.teacher_precision = 'bf16'
-    distiller_bf16 = MODELS.build(cfg.model)
     student = MODELS.build(Config.fromfile(STUDENT).model)
     student.load_state_dict(distiller.state_dict())
-    distiller_bf16.load_state_dict(distiller.state_dict())
     inputs, samples = fake_batch(batch, student.head.num_joints)
+    distill = adam_step(distiller, inputs, samples)
+
+    def distill_with_bf16_teacher():
+        # the same distiller (one teacher in memory), switched for the step
+        distiller.teacher_precision = 'bf16'
+        try:
+            distill()
+        finally:
+            distiller.teacher_precision = 'fp32'
+
     return {
         'student-alone step': adam_step(student, inputs, samples),
-        'distillation step': adam_step(distiller, inputs, samples),
-        'distillation step, BF16 teacher':
-        adam_step(distiller_bf16, inputs, samples),
+        'distillation step': distill,
+        'distillation step, BF16 teacher': distill_with_bf16_teacher,
         'teacher forward (part of the step)':
         lambda: distiller.teacher_forward(inputs),
     }
