@@ -205,7 +205,7 @@ def _nodes_to_quantize(model: onnx.ModelProto):
     for node in model.graph.node:
         if node.op_type in STATIC_INT8_OPS:
             static.append(node.name)
-        elif node.op_type == 'Attention' or (node.op_type == 'MatMul' and
-                                             node.input[1] in weights):
+        elif node.op_type in DYNAMIC_INT8_OPS and (
+                node.op_type != 'MatMul' or node.input[1] in weights):
             dynamic.append(node.name)
     return static, dynamic
