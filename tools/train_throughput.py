@@ -22,6 +22,8 @@ import argparse
 import time
 
 import torch
+from benchmarking.inference import gemm_peaks
+from benchmarking.timing import QuietTimer
 from mmengine.config import Config, DictAction
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
@@ -43,17 +45,6 @@ def parse_args(argv=None):
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         default={})
     return parser.parse_args(argv)
-
-
-def sgemm_peak_gflops(n: int = 2048, reps: int = 5) -> float:
-    a, b = torch.randn(n, n), torch.randn(n, n)
-    a @ b
-    best = float('inf')
-    for _ in range(reps):
-        start = time.perf_counter()
-        a @ b
-        best = min(best, time.perf_counter() - start)
-    return 2 * n**3 / best / 1e9
 
 
 def train_gflops_per_image(model, input_size) -> float:
@@ -109,7 +100,8 @@ def main(argv=None):
         lambda: model.train_step(next(batches), optim_wrapper), batch_size,
         args.iters, args.warmup)
     gflops = train_gflops_per_image(model, input_size)
-    peak = sgemm_peak_gflops()
+    peak = gemm_peaks(QuietTimer(max_wait=0), args.threads,
+                      precisions=('fp32', ))['fp32']
     bound = peak / gflops
 
     workers = cfg.train_dataloader.get('num_workers', 0)

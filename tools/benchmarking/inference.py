@@ -71,22 +71,26 @@ def _int8_gemm(n: int, threads: int) -> Callable:
     return lambda: session.run(None, feed)
 
 
-def gemm_peaks(timer: QuietTimer, threads: int,
-               reps: int = 3) -> Dict[str, float]:
+def gemm_peaks(timer: QuietTimer, threads: int, reps: int = 3,
+               precisions=('fp32', 'bf16', 'int8')) -> Dict[str, float]:
     """Best GEMM throughput (G multiply-adds x 2 per second) of this
-    machine per precision, torch's current threads: fp32 and BF16 in
-    torch (n = 4096), INT8 in ONNX Runtime (n = 2048). The FLOP bound of
-    a model in a precision is its true MACs at that peak."""
-    n = 4096
-    a, b = torch.randn(n, n), torch.randn(n, n)
-    a16, b16 = a.bfloat16(), b.bfloat16()
+    machine for each of ``precisions``, torch's current threads: fp32 and
+    BF16 in torch (n = 4096), INT8 in ONNX Runtime (n = 2048). The FLOP
+    bound of a model in a precision is its true MACs at that peak."""
+
+    def torch_gemm(dtype):
+        a, b = torch.randn(4096, 4096, dtype=dtype), torch.randn(
+            4096, 4096, dtype=dtype)
+        return 4096, lambda: a @ b
+
     gemms = {
-        'fp32': (n, lambda: a @ b),
-        'bf16': (n, lambda: a16 @ b16),
-        'int8': (2048, _int8_gemm(2048, threads)),
+        'fp32': lambda: torch_gemm(torch.float32),
+        'bf16': lambda: torch_gemm(torch.bfloat16),
+        'int8': lambda: (2048, _int8_gemm(2048, threads)),
     }
     peaks = {}
-    for precision, (size, fn) in gemms.items():
+    for precision in precisions:
+        size, fn = gemms[precision]()
         fn()
         peaks[precision] = 2 * size**3 / min(timer(fn, reps)) / 1e9
     return peaks
