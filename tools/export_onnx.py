@@ -30,9 +30,9 @@ import numpy as np
 from mmengine.config import DictAction
 
 from distilpose.checkpoint import CheckpointError
-from distilpose.deploy import (OnnxPoseEstimator, compare_with_pytorch,
-                               export_onnx, load_calibration, load_model,
-                               quantize_int8)
+from distilpose.deploy import (INPUT_NAME, compare_with_pytorch,
+                               create_session, export_onnx, load_calibration,
+                               load_model, quantize_int8, read_metadata)
 
 
 def parse_args(argv=None):
@@ -80,7 +80,8 @@ def int8_path(out: str) -> str:
 def write_int8(model, args) -> None:
     """Quantize the model (exported with fused attention) and print its
     agreement with the file just written on the calibration crops
-    (keypoints in normalised input coordinates)."""
+    (keypoints in normalised input coordinates; heatmaps over their
+    peaks)."""
     # The crops are made once: calibration, then the agreement check on
     # the first 64 of them.
     crops = load_calibration(args.out, args.calib_data, args.calib_crops)
@@ -92,16 +93,22 @@ def write_int8(model, args) -> None:
             opset=args.opset,
             fused_attention=True)
         path = quantize_int8(fused, int8_path(args.out), crops)
-    fp32, int8 = OnnxPoseEstimator(args.out), OnnxPoseEstimator(path)
-    crops = crops[:64]
-    feed = {fp32.session.get_inputs()[0].name: crops}
-    ref, got = (e.session.run(None, feed)[0][..., :2] for e in (fp32, int8))
-    diff = np.abs(got - ref)
+    fp32, int8 = create_session(args.out), create_session(path)
+    meta = read_metadata(int8)
+    feed = {INPUT_NAME: crops[:64]}
+    ref, got = (s.run(None, feed)[0] for s in (fp32, int8))
+    if meta['outputs'] is None:  # heatmaps: relative to their peaks
+        peaks = np.abs(ref).max(axis=(-2, -1), keepdims=True)
+        diff = np.abs(got - ref) / np.maximum(peaks, 1e-6)
+        what = 'the heatmaps, over each heatmap\'s fp32 peak'
+    else:
+        diff = np.abs(got[..., :2] - ref[..., :2])
+        what = 'the keypoints, in input widths/heights'
     ops = '; '.join(f'{kind} {", ".join(types)}'
-                    for kind, types in int8.meta['int8_ops'].items())
-    print(f'wrote {path} (INT8: {ops}); on '
-          f'{len(crops)} crops |INT8 - fp32| of the keypoints, in input '
-          f'widths/heights: mean {diff.mean():.4f}, max {diff.max():.4f}')
+                    for kind, types in meta['int8_ops'].items())
+    print(f'wrote {path} (INT8: {ops}); on {len(feed[INPUT_NAME])} crops '
+          f'|INT8 - fp32| of {what}: mean {diff.mean():.4f}, max '
+          f'{diff.max():.4f}')
 
 
 def main(argv=None) -> int:

@@ -1,6 +1,7 @@
 """Deployment without PyTorch inference: ONNX export and ONNX Runtime."""
 from .onnx_export import (DYNAMIC_DIMS, INPUT_NAME, META_KEY,
-                          OnnxPoseEstimator, TopdownNetwork, check_dynamic,
+                          OnnxPoseEstimator, TopdownNetwork,
+                          TopdownPreprocessor, check_dynamic,
                           compare_with_pytorch, create_session, export_onnx,
                           load_model, read_metadata, topdown_metadata)
 from .ort_attention import fused_attention
@@ -10,7 +11,8 @@ from .quantize import (DYNAMIC_INT8_OPS, MIN_CALIB_CROPS, STATIC_INT8_OPS,
 __all__ = [
     'DYNAMIC_DIMS', 'DYNAMIC_INT8_OPS', 'INPUT_NAME', 'META_KEY',
     'MIN_CALIB_CROPS', 'OnnxPoseEstimator', 'STATIC_INT8_OPS',
-    'TopdownNetwork', 'check_dynamic', 'compare_with_pytorch',
-    'create_session', 'export_onnx', 'fused_attention', 'load_calibration',
-    'load_model', 'quantize_int8', 'read_metadata', 'topdown_metadata'
+    'TopdownNetwork', 'TopdownPreprocessor', 'check_dynamic',
+    'compare_with_pytorch', 'create_session', 'export_onnx',
+    'fused_attention', 'load_calibration', 'load_model', 'quantize_int8',
+    'read_metadata', 'topdown_metadata'
 ]

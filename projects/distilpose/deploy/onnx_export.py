@@ -8,7 +8,8 @@ metadata, what the ONNX Runtime side needs to reproduce
 preprocessor's normalisation and the codec. ``OnnxPoseEstimator`` runs that
 pipeline with MMPose's own transforms, ONNX Runtime for the network, and
 MMPose's codec and back-projection for the output, so its keypoints match
-``inference_topdown`` up to the runtime's float rounding.
+``inference_topdown`` up to the runtime's float rounding; its input side,
+``TopdownPreprocessor``, needs only the metadata.
 """
 import contextlib
 import io
@@ -266,41 +267,24 @@ def compare_with_pytorch(model: nn.Module,
     return results
 
 
-class OnnxPoseEstimator:
-    """Top-down keypoints of people in an image with an exported model.
-
-    Mirrors ``inference_topdown`` + ``TopdownPoseEstimator``: the config's
-    test pipeline (MMPose transforms), the data preprocessor's channel
-    order and normalisation, the network on ONNX Runtime, the codec's
-    decoding and ``add_pred_to_datasample``'s back-projection. Needs a
-    regression model with a ``DistilPoseHead`` (its score channel, when
-    present, gives the keypoint scores, as in ``DistilPoseHead.predict``).
+class TopdownPreprocessor:
+    """The input side of an exported model, from its metadata alone: the
+    config's test pipeline (MMPose's transforms) and the data
+    preprocessor's channel order and normalisation. Serves any top-down
+    export (heatmap models included): INT8 calibration makes its crops
+    with it.
 
     Args:
-        path (str): File written by ``export_onnx``.
-        num_threads (int, optional): ONNX Runtime intra-op threads.
+        meta (dict): ``export_onnx``'s metadata (:func:`read_metadata`).
     """
 
-    def __init__(self, path: str, num_threads: Optional[int] = None):
-        self.session = create_session(path, num_threads)
-        self.meta = read_metadata(self.session)
-        if self.meta['outputs'] is None:
-            raise ValueError(f'{path} is not a DistilPose-style regression '
-                             'model: OnnxPoseEstimator cannot decode it.')
-        self.transforms = [TRANSFORMS.build(t) for t in self.meta['pipeline']]
-        types = [t['type'] for t in self.meta['pipeline']]
+    def __init__(self, meta: dict):
+        self.meta = meta
+        self.transforms = [TRANSFORMS.build(t) for t in meta['pipeline']]
+        types = [t['type'] for t in meta['pipeline']]
         self.loader = self.transforms[types.index('LoadImage')]
-        self.codec = KEYPOINT_CODECS.build(self.meta['codec'])
-        self.mean = np.asarray(self.meta['mean'], np.float32)[:, None, None]
-        self.std = np.asarray(self.meta['std'], np.float32)[:, None, None]
-
-    @property
-    def keypoint_names(self) -> List[str]:
-        return self.meta['keypoint_names']
-
-    @property
-    def skeleton_links(self) -> List[List[int]]:
-        return self.meta['skeleton_links']
+        self.mean = np.asarray(meta['mean'], np.float32)[:, None, None]
+        self.std = np.asarray(meta['std'], np.float32)[:, None, None]
 
     def load_image(self, img: Union[str, np.ndarray]) -> np.ndarray:
         """The image as the pipeline's ``LoadImage`` reads it (BGR).
@@ -321,8 +305,8 @@ class OnnxPoseEstimator:
             raise ValueError(f'The image {img} is not a decodable image '
                              '(corrupt or another format).') from err
 
-    def preprocess(self, img: np.ndarray, bboxes: np.ndarray
-                   ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def __call__(self, img: np.ndarray, bboxes: np.ndarray
+                 ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Crops of ``bboxes`` (xyxy) -> (inputs [B, 3, H, W] float32,
         input centres [B, 2], input scales [B, 2])."""
         crops, centers, scales = [], [], []
@@ -339,6 +323,48 @@ class OnnxPoseEstimator:
             scales.append(results['input_scale'])
         inputs = (np.stack(crops) - self.mean) / self.std
         return inputs, np.stack(centers), np.stack(scales)
+
+
+class OnnxPoseEstimator:
+    """Top-down keypoints of people in an image with an exported model.
+
+    Mirrors ``inference_topdown`` + ``TopdownPoseEstimator``: the config's
+    test pipeline (:class:`TopdownPreprocessor`), the network on ONNX
+    Runtime, the codec's decoding and ``add_pred_to_datasample``'s
+    back-projection. Needs a regression model with a ``DistilPoseHead``
+    (its score channel, when present, gives the keypoint scores, as in
+    ``DistilPoseHead.predict``).
+
+    Args:
+        path (str): File written by ``export_onnx``.
+        num_threads (int, optional): ONNX Runtime intra-op threads.
+    """
+
+    def __init__(self, path: str, num_threads: Optional[int] = None):
+        self.session = create_session(path, num_threads)
+        self.meta = read_metadata(self.session)
+        if self.meta['outputs'] is None:
+            raise ValueError(f'{path} is not a DistilPose-style regression '
+                             'model: OnnxPoseEstimator cannot decode it.')
+        self.preprocessor = TopdownPreprocessor(self.meta)
+        self.codec = KEYPOINT_CODECS.build(self.meta['codec'])
+
+    @property
+    def keypoint_names(self) -> List[str]:
+        return self.meta['keypoint_names']
+
+    @property
+    def skeleton_links(self) -> List[List[int]]:
+        return self.meta['skeleton_links']
+
+    def load_image(self, img: Union[str, np.ndarray]) -> np.ndarray:
+        """See :meth:`TopdownPreprocessor.load_image`."""
+        return self.preprocessor.load_image(img)
+
+    def preprocess(self, img: np.ndarray, bboxes: np.ndarray
+                   ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """See :meth:`TopdownPreprocessor.__call__`."""
+        return self.preprocessor(img, bboxes)
 
     def postprocess(self, outputs: np.ndarray, centers: np.ndarray,
                     scales: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:

@@ -41,7 +41,7 @@ from onnxruntime.quantization.shape_inference import quant_pre_process
 
 from ..engine.dataset_check import load_annotation_file, people_by_image
 from ..fileio import atomic_write
-from .onnx_export import (META_KEY, OnnxPoseEstimator, create_session,
+from .onnx_export import (META_KEY, TopdownPreprocessor, create_session,
                           read_metadata)
 
 #: The op types quantized statically (calibrated) and dynamically; a
@@ -54,13 +54,13 @@ DYNAMIC_INT8_OPS = ('Attention', 'MatMul')
 MIN_CALIB_CROPS = 16
 
 
-def calibration_crops(estimator: OnnxPoseEstimator,
+def calibration_crops(preprocessor: TopdownPreprocessor,
                       ann_file: str,
                       img_dir: str,
                       num_crops: int = 256) -> np.ndarray:
     """Network inputs [N, 3, H, W] of the first ``num_crops`` person boxes
     (with keypoints and an area) of a COCO-format annotation file, made by
-    ``estimator``'s pipeline."""
+    an exported model's ``preprocessor``."""
     # (boxes of 1 px or less make degenerate crops)
     people = people_by_image(load_annotation_file(ann_file), min_size=1)
     crops, count = [], 0
@@ -68,9 +68,8 @@ def calibration_crops(estimator: OnnxPoseEstimator,
         if count >= num_crops:
             break
         boxes = [box for _, box in anns[:num_crops - count]]
-        img = estimator.load_image(osp.join(img_dir, image['file_name']))
-        inputs, _, _ = estimator.preprocess(img,
-                                            np.asarray(boxes, np.float32))
+        img = preprocessor.load_image(osp.join(img_dir, image['file_name']))
+        inputs, _, _ = preprocessor(img, np.asarray(boxes, np.float32))
         crops.append(inputs)
         count += len(inputs)
     if not crops:
@@ -116,12 +115,11 @@ def load_calibration(model_path: str,
     ``img_prefix`` inside it, MMPose's train layout by default), whose
     crops the exported model ``model_path``'s own pipeline makes."""
     meta = read_metadata(create_session(model_path))
-    return _calibration(meta, model_path, calib, num_crops, ann_file,
-                        img_prefix)
+    return _calibration(meta, calib, num_crops, ann_file, img_prefix)
 
 
-def _calibration(meta: dict, model_path: str, calib, num_crops: int,
-                 ann_file: str, img_prefix: str) -> np.ndarray:
+def _calibration(meta: dict, calib, num_crops: int, ann_file: str,
+                 img_prefix: str) -> np.ndarray:
     if isinstance(calib, np.ndarray):
         crops, source = calib, 'array'
     elif not osp.exists(calib):
@@ -134,7 +132,7 @@ def _calibration(meta: dict, model_path: str, calib, num_crops: int,
             raise FileNotFoundError(
                 f'Calibration data {calib} has no {ann_file}: give a '
                 'COCO-format data root, or name its annotation file.')
-        crops = calibration_crops(OnnxPoseEstimator(model_path), ann,
+        crops = calibration_crops(TopdownPreprocessor(meta), ann,
                                   osp.join(calib, img_prefix), num_crops)
         source = calib
     else:
@@ -162,8 +160,7 @@ def quantize_int8(fp32_path: str,
     """
     session = create_session(fp32_path)
     float_meta = read_metadata(session)
-    crops = _calibration(float_meta, fp32_path, calib, num_crops, ann_file,
-                         img_prefix)
+    crops = _calibration(float_meta, calib, num_crops, ann_file, img_prefix)
     input_name = session.get_inputs()[0].name
     meta = dict(float_meta, precision='int8', calib_crops=len(crops),
                 int8_ops=dict(static=list(STATIC_INT8_OPS),
