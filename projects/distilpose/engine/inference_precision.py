@@ -19,7 +19,6 @@ checkpoints saved during validation keep their keys. Training also calls
 ``extract_feat``, so the hook switches the precision on for validation
 and testing only, and back to fp32 after each validation.
 """
-import functools
 from typing import Callable
 
 import torch
@@ -27,24 +26,14 @@ from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmpose.registry import HOOKS
 
+from ..models.utils import in_bf16
+
 PRECISIONS = ('fp32', 'bf16')
 _ORIGINAL = '_distilpose_fp32_functions'
 
 
-def _float_outputs(out):
-    if isinstance(out, torch.Tensor):
-        return out.float() if out.is_floating_point() else out
-    if isinstance(out, (list, tuple)):
-        return type(out)(_float_outputs(o) for o in out)
-    return out
-
-
 def _fast(fn: Callable, bf16: bool, compile_: bool) -> Callable:
-    def in_bf16(*args, **kwargs):
-        with torch.autocast('cpu', dtype=torch.bfloat16):
-            return _float_outputs(fn(*args, **kwargs))
-
-    run = functools.wraps(fn)(in_bf16) if bf16 else fn
+    run = in_bf16(fn) if bf16 else fn
     return torch.compile(run, dynamic=False) if compile_ else run
 
 

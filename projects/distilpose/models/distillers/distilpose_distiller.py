@@ -10,6 +10,7 @@ from torch import Tensor
 from ...checkpoint import load_state_dict_strictly, read_state_dict
 from ..heads import DistilPoseHead, TokenPoseHead
 from ..necks import TokenDistillingEncoder
+from ..utils import in_bf16
 from .teacher import (is_heatmap_head, load_teacher_model_cfg,
                       teacher_heatmap_frame)
 
@@ -241,13 +242,17 @@ class DistilPoseDistiller(TopdownPoseEstimator):
     def teacher_forward(self, inputs: Tensor):
         """The teacher's (kpt_tokens, vis_tokens, heatmaps), float32; the
         tokens are None for a teacher without a token encoder."""
-        with torch.autocast(inputs.device.type, dtype=torch.bfloat16,
-                            enabled=self.teacher_precision == 'bf16'):
-            feats = self.teacher.extract_feat(inputs)
-            heatmaps = self.teacher.head.forward(feats).float()
+        run = self._teacher_outputs
+        if self.teacher_precision == 'bf16':
+            run = in_bf16(run, inputs.device.type)
+        feats, heatmaps = run(inputs)
         if self.teacher_has_tokens:
-            return feats[0].float(), feats[1].float(), heatmaps
+            return feats[0], feats[1], heatmaps
         return None, None, heatmaps
+
+    def _teacher_outputs(self, inputs: Tensor):
+        feats = self.teacher.extract_feat(inputs)
+        return feats, self.teacher.head.forward(feats)
 
     def loss(self, inputs: Tensor, data_samples: SampleList) -> dict:
         kpt_tokens, vis_tokens = self.extract_feat(inputs)

@@ -1,4 +1,7 @@
+from .bf16 import float32_outputs, in_bf16
 from .dist_sync_bn import DistSyncBatchNorm
 from .quiet_init import init_weights_quietly
 
-__all__ = ['DistSyncBatchNorm', 'init_weights_quietly']
+__all__ = [
+    'DistSyncBatchNorm', 'float32_outputs', 'in_bf16', 'init_weights_quietly'
+]
