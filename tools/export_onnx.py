@@ -18,7 +18,8 @@ Runtime's fused op, its convolutions statically quantized, calibrated on
 ``--calib-data`` (its train annotations) made by the model's own
 pipeline, and its linear layers dynamically quantized
 (``distilpose.deploy.quantize``); its agreement with the float file on
-those crops is printed. ``--fused-attention`` writes ``OUT`` itself with
+those crops is printed (keypoints, or for a heatmap model its heatmaps
+over their peaks). ``--fused-attention`` writes ``OUT`` itself with
 the fused op (a little faster on ONNX Runtime, for no other runtime).
 """
 import argparse
