@@ -15,6 +15,21 @@ def config_path(rel: str) -> str:
     return osp.join(CONFIGS, rel)
 
 
+def load_tool(name: str):
+    """``tools/<name>.py`` as a module, with ``tools/`` on the path as when
+    it runs as a script (for the ``benchmarking`` package)."""
+    import importlib.util
+    import sys
+    tools = osp.join(ROOT, 'tools')
+    if tools not in sys.path:
+        sys.path.insert(0, tools)
+    spec = importlib.util.spec_from_file_location(
+        name, osp.join(tools, f'{name}.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def person_boxes(root: str, split: str = 'val') -> list:
     """(image path, [N, 4] xyxy boxes) of the images of a COCO-format data
     root that show people."""

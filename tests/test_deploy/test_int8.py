@@ -8,7 +8,7 @@ import numpy as np
 import onnx
 import pytest
 import torch
-from conftest import ROOT, config_path, person_boxes
+from conftest import ROOT, config_path, load_tool, person_boxes
 
 from distilpose.datasets.synthetic_coco import generate_dataset
 from distilpose.deploy import (INPUT_NAME, META_KEY, MIN_CALIB_CROPS,
@@ -166,15 +166,6 @@ def test_calibration_data_of_the_wrong_size_is_refused(fp32, tmp_path,
         quantize_int8(fp32, str(out), str(calib))
     assert not out.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ['crops.npy']
-
-
-def load_tool(name: str):
-    import importlib.util
-    spec = importlib.util.spec_from_file_location(
-        name, osp.join(ROOT, 'tools', f'{name}.py'))
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
-    return tool
 
 
 def test_the_tool_refuses_int8_without_calibration_data(fp32, tmp_path,

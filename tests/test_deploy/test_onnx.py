@@ -4,7 +4,6 @@ The weights are the official parity fixture converted to this project when
 ``shared/fixtures/parity-A`` exists (trained-like BN statistics, outputs that
 depend on the image), random otherwise.
 """
-import importlib.util
 import os
 import os.path as osp
 
@@ -12,7 +11,7 @@ import cv2
 import numpy as np
 import onnx
 import pytest
-from conftest import PARITY, ROOT, config_path
+from conftest import PARITY, config_path, load_tool
 from mmpose.apis import inference_topdown
 
 from distilpose.convert import convert_official
@@ -123,14 +122,6 @@ def test_dynamic_spatial_size_is_refused(student, tmp_path, dynamic):
     assert 'positional embedding' in msg and '192x256' in msg
     assert 'TopdownAffine' in msg and 'input_size' in msg
     assert os.listdir(tmp_path) == []
-
-
-def load_tool(name):
-    spec = importlib.util.spec_from_file_location(
-        name, osp.join(ROOT, 'tools', f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_cli_export_and_demo(plain_onnx, tmp_path, capsys):

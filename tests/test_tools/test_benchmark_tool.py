@@ -1,12 +1,11 @@
 """``tools/benchmark.py``: its pieces on made-up numbers, and the quick run
 on a fresh set-up."""
-import importlib.util
 import os.path as osp
 import subprocess
 import sys
 
 import pytest
-from conftest import ROOT, config_path
+from conftest import ROOT, config_path, load_tool
 
 TOOLS = osp.join(ROOT, 'tools')
 sys.path.insert(0, TOOLS)
@@ -16,11 +15,7 @@ from benchmarking.models import CATALOGUE, resolve  # noqa: E402
 
 
 def load_cli():
-    spec = importlib.util.spec_from_file_location(
-        'benchmark_cli', osp.join(TOOLS, 'benchmark.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('benchmark')
 
 
 def test_interleaved_rounds_warm_up_then_rotate():

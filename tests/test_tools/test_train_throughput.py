@@ -1,25 +1,15 @@
 """``tools/train_throughput.py`` on a toy student: data, step and loop
 rates and a FLOP bound that none of them can beat."""
-import importlib.util
-import os.path as osp
 import re
-import sys
 
 import pytest
-from conftest import ROOT
+from conftest import load_tool
 from engine_utils import dump, make_data, save_teacher, tiny_config
 
 
 @pytest.fixture(scope='module')
 def tool():
-    # As when run as a script: tools/ on the path, for its benchmarking
-    # package.
-    sys.path.insert(0, osp.join(ROOT, 'tools'))
-    spec = importlib.util.spec_from_file_location(
-        'train_throughput', osp.join(ROOT, 'tools', 'train_throughput.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('train_throughput')
 
 
 def test_student_rates_stay_under_the_flop_bound(tool, tmp_path, capsys):
