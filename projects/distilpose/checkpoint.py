@@ -257,8 +257,11 @@ def check_key_coverage(model: nn.Module, state: dict, source: str,
     ]
     if not own or len(matched) >= min_coverage * len(own):
         return
-    missing = own.keys() - set(matched)
-    unexpected = state.keys() - own.keys()
+    # In the model's and the file's order: a set's order follows the
+    # per-process string hash, and ``key_prefixes`` keeps the first of ties.
+    matched = set(matched)
+    missing = [k for k in own if k not in matched]
+    unexpected = [k for k in state if k not in own]
     raise CheckpointError(
         f'{source} matches {len(matched)} of the {len(own)} keys of '
         f'{type(model).__name__} (at least {min_coverage:.0%} are needed, '
