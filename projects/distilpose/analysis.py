@@ -9,6 +9,8 @@ import platform
 import torch
 from mmengine.analysis import FlopAnalyzer, parameter_count
 
+from .models.utils import native_cpu_bf16
+
 
 def model_complexity(model: torch.nn.Module, input_shape) -> dict:
     """Params (M); GFLOPs as MMEngine counts the model as built (fused
@@ -59,7 +61,8 @@ def input_size_of(cfg) -> tuple:
 
 
 def machine_name() -> str:
-    """CPU model and core count."""
+    """CPU model, core count, the vector ISA torch uses and whether BF16
+    is native (a BF16 column means little where it is emulated)."""
     name = platform.processor() or platform.machine() or 'CPU'
     try:
         with open('/proc/cpuinfo') as f:
@@ -67,4 +70,7 @@ def machine_name() -> str:
                         if line.startswith('model name'))
     except (OSError, StopIteration):
         pass
-    return f'{name}, {os.cpu_count()} cores'
+    bf16 = {True: ', native BF16', False: ', BF16 emulated (no AVX512-BF16 '
+            'or AMX)', None: ''}[native_cpu_bf16()]
+    return (f'{name}, {os.cpu_count()} cores, '
+            f'{torch.backends.cpu.get_cpu_capability()}{bf16}')

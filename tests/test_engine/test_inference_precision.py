@@ -3,6 +3,7 @@ student agrees with fp32 on generated images, outputs stay float32, fp32
 comes back exactly, bad switches are refused."""
 import os
 import os.path as osp
+import warnings
 
 import numpy as np
 import pytest
@@ -12,7 +13,10 @@ from engine_utils import one_thread  # noqa: F401  (fixture)
 from engine_utils import build_runner, make_data, tiny_config
 from mmpose.apis import inference_topdown, init_model
 
+from distilpose.analysis import machine_name
 from distilpose.engine import set_inference_precision
+from distilpose.models.utils import bf16 as bf16_utils
+from distilpose.models.utils import native_cpu_bf16
 
 STUDENT_CFG = config_path('distilpose/synthcoco/distilpose_hrnet-w16-tiny-'
                           '3stage_inference_synthcoco-128x96.py')
@@ -80,6 +84,33 @@ def test_a_bad_precision_is_refused(student):
         set_inference_precision(student, 'fp16')
     with pytest.raises(TypeError, match='top-down pose estimator'):
         set_inference_precision(torch.nn.Linear(2, 2))
+
+
+@pytest.mark.parametrize('native', [False, True, None])
+def test_emulated_bf16_is_named_once(student, monkeypatch, native):
+    """On a CPU without AVX512-BF16 or AMX, BF16 is slower than fp32: the
+    switch says so, once per process; with native BF16, or where torch
+    cannot tell, it says nothing."""
+    monkeypatch.setattr(bf16_utils, 'native_cpu_bf16', lambda: native)
+    monkeypatch.setattr(bf16_utils, '_warned_emulated', False)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter('always')
+        set_inference_precision(student, 'bf16')
+        set_inference_precision(student, 'bf16', compile=False)
+    messages = [str(w.message) for w in caught
+                if 'BF16 on this CPU is emulated' in str(w.message)]
+    assert len(messages) == (1 if native is False else 0)
+    if messages:
+        assert 'Use precision fp32' in messages[0]
+
+
+def test_the_bf16_probe_matches_torch_and_the_machine_line():
+    native = native_cpu_bf16()
+    assert native in (True, False, None)
+    line = machine_name()
+    assert f'{os.cpu_count()} cores' in line
+    assert torch.backends.cpu.get_cpu_capability() in line
+    assert ('BF16 emulated' in line) == (native is False)
 
 
 @pytest.mark.slow

@@ -128,6 +128,17 @@ def test_bf16_teacher_gives_float32_targets_close_to_fp32(teacher_ckpt):
         assert (got - ref).abs().max() <= 0.05 * ref.abs().max()
 
 
+def test_a_bf16_teacher_on_an_emulating_cpu_is_named(teacher_ckpt,
+                                                     monkeypatch):
+    from distilpose.models.utils import bf16
+    monkeypatch.setattr(bf16, 'native_cpu_bf16', lambda: False)
+    monkeypatch.setattr(bf16, '_warned_emulated', False)
+    model = build_distiller(teacher_ckpt, teacher_precision='bf16')
+    inputs, _ = batch()
+    with pytest.warns(UserWarning, match="teacher_precision='fp32'"):
+        model.teacher_forward(inputs)
+
+
 def test_unknown_teacher_precision_is_a_build_error(teacher_ckpt):
     with pytest.raises(ValueError, match="teacher_precision='fp16'"):
         build_distiller(teacher_ckpt, teacher_precision='fp16')

@@ -62,8 +62,9 @@ class DistilPoseDistiller(TopdownPoseEstimator):
         teacher_precision (str): 'fp32' (default, the official recipe) or
             'bf16': the frozen teacher's forward under CPU/GPU BF16
             autocast, its outputs cast back to float32 (about half its
-            time on CPUs with AVX512-BF16; the targets are then no longer
-            bit-identical to fp32's).
+            time on CPUs with AVX512-BF16 or AMX; slower than fp32 on CPUs
+            without them, which a warning names; the targets are then no
+            longer bit-identical to fp32's).
         Other arguments are those of ``TopdownPoseEstimator``.
     """
 

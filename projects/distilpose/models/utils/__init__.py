@@ -1,7 +1,8 @@
-from .bf16 import float32_outputs, in_bf16
+from .bf16 import float32_outputs, in_bf16, native_cpu_bf16
 from .dist_sync_bn import DistSyncBatchNorm
 from .quiet_init import init_weights_quietly
 
 __all__ = [
-    'DistSyncBatchNorm', 'float32_outputs', 'in_bf16', 'init_weights_quietly'
+    'DistSyncBatchNorm', 'float32_outputs', 'in_bf16', 'init_weights_quietly',
+    'native_cpu_bf16'
 ]
