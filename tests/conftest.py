@@ -30,6 +30,19 @@ def load_tool(name: str):
     return module
 
 
+@pytest.fixture
+def bf16_host(monkeypatch):
+    """``bf16_host(native)``: the BF16 probe reports ``native`` (True,
+    False or None) and its once-per-process warning is re-armed."""
+    from distilpose.models.utils import bf16
+
+    def set_native(native):
+        monkeypatch.setattr(bf16, 'native_cpu_bf16', lambda: native)
+        monkeypatch.setattr(bf16, '_warned_emulated', False)
+
+    return set_native
+
+
 def person_boxes(root: str, split: str = 'val') -> list:
     """(image path, [N, 4] xyxy boxes) of the images of a COCO-format data
     root that show people."""

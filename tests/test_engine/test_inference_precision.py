@@ -15,7 +15,6 @@ from mmpose.apis import inference_topdown, init_model
 
 from distilpose.analysis import machine_name
 from distilpose.engine import set_inference_precision
-from distilpose.models.utils import bf16 as bf16_utils
 from distilpose.models.utils import native_cpu_bf16
 
 STUDENT_CFG = config_path('distilpose/synthcoco/distilpose_hrnet-w16-tiny-'
@@ -87,12 +86,11 @@ def test_a_bad_precision_is_refused(student):
 
 
 @pytest.mark.parametrize('native', [False, True, None])
-def test_emulated_bf16_is_named_once(student, monkeypatch, native):
+def test_emulated_bf16_is_named_once(student, bf16_host, native):
     """On a CPU without AVX512-BF16 or AMX, BF16 is slower than fp32: the
     switch says so, once per process; with native BF16, or where torch
     cannot tell, it says nothing."""
-    monkeypatch.setattr(bf16_utils, 'native_cpu_bf16', lambda: native)
-    monkeypatch.setattr(bf16_utils, '_warned_emulated', False)
+    bf16_host(native)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter('always')
         set_inference_precision(student, 'bf16')

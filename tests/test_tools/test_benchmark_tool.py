@@ -14,10 +14,6 @@ from benchmarking import report, timing  # noqa: E402
 from benchmarking.models import CATALOGUE, resolve  # noqa: E402
 
 
-def load_cli():
-    return load_tool('benchmark')
-
-
 def test_interleaved_rounds_warm_up_then_rotate():
     calls = []
     runners = {k: (lambda k=k: calls.append(k)) for k in 'abc'}
@@ -57,7 +53,7 @@ def test_models_are_catalogue_names_or_config_files():
 
 
 def test_any_model_list_is_accepted():
-    cli = load_cli()
+    cli = load_tool('benchmark')
     args = cli.parse_args(['--models', 'RLE-R50', 'DistilPose-S'])
     assert list(args.configs) == ['RLE-R50', 'DistilPose-S']
     assert args.reference == 'RLE-R50'  # no teacher: the first model

@@ -129,10 +129,8 @@ def test_bf16_teacher_gives_float32_targets_close_to_fp32(teacher_ckpt):
 
 
 def test_a_bf16_teacher_on_an_emulating_cpu_is_named(teacher_ckpt,
-                                                     monkeypatch):
-    from distilpose.models.utils import bf16
-    monkeypatch.setattr(bf16, 'native_cpu_bf16', lambda: False)
-    monkeypatch.setattr(bf16, '_warned_emulated', False)
+                                                     bf16_host):
+    bf16_host(False)
     model = build_distiller(teacher_ckpt, teacher_precision='bf16')
     inputs, _ = batch()
     with pytest.warns(UserWarning, match="teacher_precision='fp32'"):

@@ -11,6 +11,7 @@ import torch
 _warned_emulated = False
 
 
+@functools.lru_cache(maxsize=None)  # the CPU does not change; per step
 def native_cpu_bf16() -> Optional[bool]:
     """Whether this CPU has BF16 instructions (AVX512-BF16 or AMX);
     ``None`` where torch cannot tell (older torch, non-x86 CPUs). Without
