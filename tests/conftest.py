@@ -1,11 +1,17 @@
 import os
 import os.path as osp
+import sys
 
 import pytest
 import torch
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = osp.join(ROOT, 'configs')
+TOOLS = osp.join(ROOT, 'tools')
+# The tools' own modules (``benchmarking``, ``synthetic_coco``) import as
+# they do when a tool runs as a script.
+if TOOLS not in sys.path:
+    sys.path.insert(0, TOOLS)
 SHARED = os.environ.get('DISTILPOSE_SHARED',
                         osp.normpath(osp.join(ROOT, '..', 'shared')))
 PARITY = osp.join(SHARED, 'fixtures', 'parity-A')
@@ -19,12 +25,8 @@ def load_tool(name: str):
     """``tools/<name>.py`` as a module, with ``tools/`` on the path as when
     it runs as a script (for the ``benchmarking`` package)."""
     import importlib.util
-    import sys
-    tools = osp.join(ROOT, 'tools')
-    if tools not in sys.path:
-        sys.path.insert(0, tools)
     spec = importlib.util.spec_from_file_location(
-        name, osp.join(tools, f'{name}.py'))
+        name, osp.join(TOOLS, f'{name}.py'))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -48,8 +50,7 @@ def person_boxes(root: str, split: str = 'val') -> list:
     root that show people."""
     import numpy as np
 
-    from distilpose.engine.dataset_check import (load_annotation_file,
-                                                 people_by_image)
+    from distilpose.datasets import load_annotation_file, people_by_image
     coco = load_annotation_file(
         osp.join(root, 'annotations', f'person_keypoints_{split}.json'))
     return [(osp.join(root, split, image['file_name']),

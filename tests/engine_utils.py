@@ -208,7 +208,10 @@ def scalars(work_dir: str, key: str = 'loss') -> list:
 
 def dump(cfg, path: str) -> str:
     cfg.custom_imports = dict(
-        imports=['distilpose', 'distilpose.compat', 'engine_utils'],
+        imports=[
+            'distilpose', 'distilpose.runtime.mmengine_patches',
+            'engine_utils'
+        ],
         allow_failed_imports=False)
     cfg.dump(path)
     return path

@@ -32,7 +32,8 @@ from mmengine.runner import checkpoint as mmengine_ckpt
 from mmengine.runner import load_checkpoint
 from torch import nn
 
-import distilpose.compat  # noqa: F401  (the configs' opt-in fixes)
+# The configs' opt-in fixes to MMEngine:
+import distilpose.runtime.mmengine_patches  # noqa: F401
 from distilpose.checkpoint import (MIN_KEY_COVERAGE, CheckpointError,
                                    read_state_dict, safe_torch_load)
 
@@ -391,14 +392,14 @@ before = snapshot()
 import distilpose
 after_package = changed(before)
 package_globals = list(torch.serialization.get_safe_globals())
-import distilpose.compat
+import distilpose.runtime.mmengine_patches as mmengine_patches
 print(json.dumps(dict(
     package=after_package, compat=changed(before),
     globals_unchanged=safe_globals == package_globals ==
     list(torch.serialization.get_safe_globals()),
     reported=sorted(f'{o.__module__}.{getattr(o, "__qualname__", "")}.{a}'
                     if isinstance(o, type) else f'{o.__name__}.{a}'
-                    for o, a in distilpose.compat.patched_attributes()))))
+                    for o, a in mmengine_patches.patched_attributes()))))
 '''
 
 
@@ -433,8 +434,9 @@ def test_every_config_opts_in_through_the_runtime_base():
     from mmengine.config import Config
     cfg = Config.fromfile(osp.join(ROOT, 'configs', '_base_',
                                    'default_runtime.py'))
-    assert cfg.custom_imports['imports'] == ['distilpose',
-                                             'distilpose.compat']
+    assert cfg.custom_imports['imports'] == [
+        'distilpose', 'distilpose.runtime.mmengine_patches'
+    ]
 
 
 # ------------------------------------------------ explicit, trusted copies

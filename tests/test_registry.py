@@ -42,8 +42,9 @@ def test_configs_found():
 @pytest.mark.parametrize('rel', ALL_CONFIGS)
 def test_every_type_resolves(rel):
     cfg = Config.fromfile(osp.join(CONFIGS, rel))
-    assert cfg.custom_imports['imports'] == ['distilpose',
-                                             'distilpose.compat']
+    assert cfg.custom_imports['imports'] == [
+        'distilpose', 'distilpose.runtime.mmengine_patches'
+    ]
     types = set(iter_types(cfg.to_dict()))
     assert 'TopdownPoseEstimator' in types or \
         'DistilPoseDistiller' in types

@@ -33,6 +33,7 @@ import time
 
 import onnxruntime as ort
 import torch
+from benchmarking.analysis import machine_name, model_complexity
 from benchmarking.inference import (TORCH_ENGINES, gemm_peaks, ort_runner,
                                     torch_network, torch_runner)
 from benchmarking.memory import measure_memory
@@ -41,7 +42,6 @@ from benchmarking.report import ENGINES, report
 from benchmarking.timing import QuietTimer, interleaved
 from benchmarking.training import training_runners
 
-from distilpose.analysis import machine_name, model_complexity
 from distilpose.deploy import (MIN_CALIB_CROPS, create_session, export_onnx,
                                quantize_int8)
 

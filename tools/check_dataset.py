@@ -12,7 +12,7 @@ import argparse
 import os
 import sys
 
-from distilpose.engine.dataset_check import check_coco_dataset, format_report
+from distilpose.datasets import check_coco_dataset, format_report
 
 
 def main(argv=None) -> int:

@@ -252,7 +252,7 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     start = time.time()
 
-    from distilpose.analysis import machine_name
+    from benchmarking.analysis import machine_name
 
     helpers.ensure_dataset(args.data, args.train_images, args.val_images,
                            args.data_seed)

@@ -84,8 +84,7 @@ def ensure_dataset(root: str, train_images: int, val_images: int,
 def check_dataset(root: str) -> None:
     """The full check of ``tools/check_dataset.py`` on both splits (every
     image decoded): stop with its report rather than train on bad data."""
-    from distilpose.engine.dataset_check import (check_coco_dataset,
-                                                 format_report)
+    from distilpose.datasets import check_coco_dataset, format_report
     for split in ('train', 'val'):
         ann = osp.join(root, 'annotations', f'person_keypoints_{split}.json')
         problems = check_coco_dataset(ann, osp.join(root, split),
@@ -103,11 +102,10 @@ def model_profiles(configs: List[str],
     weights. Latencies are taken in interleaved rounds, so that load drift
     on a shared machine hits every model alike."""
     import torch
+    from benchmarking.analysis import input_size_of, model_complexity
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
     from mmpose.registry import MODELS
-
-    from distilpose.analysis import input_size_of, model_complexity
 
     init_default_scope('mmpose')
     models, inputs, stats = [], [], []

@@ -18,9 +18,8 @@ from mmpose.datasets import CocoDataset
 from mmpose.datasets.datasets.utils import parse_pose_metainfo
 from mmpose.evaluation import CocoMetric
 
+from distilpose.datasets import load_annotation_file, people_by_image
 from distilpose.deploy import OnnxPoseEstimator
-from distilpose.engine.dataset_check import (load_annotation_file,
-                                             people_by_image)
 
 
 def parse_args(argv=None):

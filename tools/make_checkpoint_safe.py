@@ -18,7 +18,8 @@ import numpy as np
 import torch
 from mmengine.logging import HistoryBuffer
 
-import distilpose.compat  # noqa: F401  (HistoryBuffer pickles safely)
+# HistoryBuffer pickles safely with the patches:
+import distilpose.runtime.mmengine_patches  # noqa: F401
 from distilpose.checkpoint import safe_torch_load, save_checkpoint_atomically
 
 _PLAIN = (str, bytes, int, float, bool, complex, type(None), torch.Tensor,

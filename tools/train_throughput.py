@@ -22,6 +22,7 @@ import argparse
 import time
 
 import torch
+from benchmarking.analysis import input_size_of, model_complexity
 from benchmarking.inference import gemm_peaks
 from benchmarking.timing import QuietTimer
 from mmengine.config import Config, DictAction
@@ -30,7 +31,6 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 from mmpose.registry import MODELS
 
-from distilpose.analysis import input_size_of, model_complexity
 from distilpose.models.utils import init_weights_quietly
 
 

@@ -14,7 +14,8 @@ A file that needs more (pickled code) is refused with a message that
 names the file and the route, and says how to convert a trusted file once
 with ``tools/make_checkpoint_safe.py``; there is no unsafe fallback.
 
-Nothing here changes MMEngine or torch: :mod:`distilpose.compat` routes
+Nothing here changes MMEngine or torch:
+:mod:`distilpose.runtime.mmengine_patches` routes
 MMEngine's loaders through these functions.
 """
 import io
@@ -29,14 +30,12 @@ import numpy as np
 import torch
 from torch import nn
 
+from .download import HASH_SUFFIX, fetch_to_cache
 from .fileio import atomic_write, sha256sum
 
 #: A checkpoint that matches fewer than this fraction of a model's keys
 #: (same name and shape) is refused when it is loaded into the model.
 MIN_KEY_COVERAGE = 0.5
-
-#: OpenMMLab's and torch.hub's ``name-<sha256 prefix>.ext`` file names.
-HASH_SUFFIX = re.compile(r'-([a-f0-9]{8,64})\.[A-Za-z]+$')
 
 _SCHEMES = ('torchvision://', 'modelzoo://', 'open-mmlab://',
             'openmmlab://', 'mmcls://')
@@ -169,8 +168,6 @@ def local_file(filename: str, model_dir: Optional[str] = None) -> str:
     if not filename.startswith(('http://', 'https://')):
         return osp.expanduser(filename)
     from mmengine.dist import barrier, get_dist_info
-
-    from .engine.remote_checkpoints import fetch_to_cache
     rank, world_size = get_dist_info()
     path = fetch_to_cache(filename, model_dir) if rank == 0 else None
     if world_size > 1:

@@ -33,10 +33,11 @@ from mmengine.registry import init_default_scope
 from mmengine.runner.checkpoint import CheckpointLoader
 from mmpose.registry import MODELS
 
-import distilpose.compat  # noqa: F401  (the configs' opt-in fixes)
-from distilpose import checkpoint
+# The configs' opt-in fixes to MMEngine:
+import distilpose.runtime.mmengine_patches  # noqa: F401
+from distilpose import checkpoint, download
 from distilpose.apis import SkippedInputWarning, inference_images
-from distilpose.engine import NoNetworkError, remote_checkpoints
+from distilpose.download import NoNetworkError
 
 pytestmark = pytest.mark.usefixtures('one_thread')
 
@@ -324,7 +325,7 @@ def test_inference_through_mmpose_inferencer(data, tmp_path):
 # --------------------------------------------------- (j) pretrained URLs
 def test_j_pretrained_url_without_network_fails_fast(data, tmp_path,
                                                      monkeypatch):
-    monkeypatch.setattr(remote_checkpoints, 'PROBE_TIMEOUT_S', 2.0)
+    monkeypatch.setattr(download, 'PROBE_TIMEOUT_S', 2.0)
     for proxy in ('http_proxy', 'HTTP_PROXY'):
         monkeypatch.delenv(proxy, raising=False)
     url = f'http://192.0.2.1/pretrained-{uuid.uuid4().hex}.pth'  # TEST-NET
@@ -347,7 +348,7 @@ def test_j_the_probe_goes_through_a_configured_proxy(monkeypatch):
     monkeypatch.setenv('https_proxy', f'http://127.0.0.1:{port}')
     monkeypatch.delenv('no_proxy', raising=False)
     monkeypatch.delenv('NO_PROXY', raising=False)
-    reason = remote_checkpoints.unreachable('https://example.com/w.pth', 2)
+    reason = download.unreachable('https://example.com/w.pth', 2)
     assert f'cannot connect to the https proxy 127.0.0.1:{port}' in reason
 
 
@@ -376,6 +377,6 @@ def test_j_url_checkpoints_still_load_with_network(tmp_path, monkeypatch):
         server.shutdown()
         server.server_close()
     assert torch.equal(ckpt['state_dict']['w'], torch.arange(3.))
-    assert osp.isfile(remote_checkpoints.cached_file(url))
+    assert osp.isfile(download.cached_file(url))
     again = CheckpointLoader.load_checkpoint(url, map_location='cpu')
     assert torch.equal(again['state_dict']['w'], torch.arange(3.))

@@ -13,13 +13,14 @@ from engine_utils import (build_runner, checkpoints, make_data, save_teacher,
 from mmengine.fileio.backends import LocalBackend
 from mmengine.runner.checkpoint import save_checkpoint
 
-import distilpose.compat  # noqa: F401  (the configs' opt-in fixes)
+# The configs' opt-in fixes to MMEngine:
+import distilpose.runtime.mmengine_patches  # noqa: F401
 from distilpose import checkpoint as safe
 from distilpose.checkpoint import safe_torch_load
-from distilpose.engine import resume_fallback
-from distilpose.engine.resume_fallback import (
-    ResumeFromReadableCheckpointHook, latest_readable_checkpoint)
 from distilpose.models.losses import ScoreDistilLoss
+from distilpose.runtime.hooks import (ResumeFromReadableCheckpointHook,
+                                      resume_hook)
+from distilpose.runtime.resume import latest_readable_checkpoint
 
 
 # ------------------------------------------------------------ atomic saves
@@ -79,7 +80,7 @@ def run_resume_hook(work_dir, monkeypatch, resume: bool):
     """The hook's ``before_run`` on a stand-in runner; returns the runner
     and what the hook logged, as (message, keyword arguments)."""
     logged = []
-    monkeypatch.setattr(resume_fallback, 'print_log',
+    monkeypatch.setattr(resume_hook, 'print_log',
                         lambda msg, **kw: logged.append((msg, kw)))
     runner = types.SimpleNamespace(_resume=resume, _load_from=None,
                                    work_dir=str(work_dir))

@@ -20,9 +20,10 @@ from mmengine.registry import init_default_scope
 from mmpose.registry import DATASETS
 
 from distilpose.checkpoint import safe_torch_load
-from distilpose.engine.dataset_check import (DatasetCheckHook, Problem,
-                                             check_coco_dataset, format_report,
-                                             load_annotation_file, samples_of)
+from distilpose.datasets import load_annotation_file
+from distilpose.datasets.dataset_check import (Problem, check_coco_dataset,
+                                               format_report, samples_of)
+from distilpose.runtime.hooks import DatasetCheckHook
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 K = 17

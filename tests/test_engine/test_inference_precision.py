@@ -8,14 +8,13 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from benchmarking.analysis import machine_name
 from conftest import ROOT, config_path, person_boxes
 from engine_utils import one_thread  # noqa: F401  (fixture)
 from engine_utils import build_runner, make_data, tiny_config
 from mmpose.apis import inference_topdown, init_model
 
-from distilpose.analysis import machine_name
-from distilpose.engine import set_inference_precision
-from distilpose.models.utils import native_cpu_bf16
+from distilpose.models.utils import native_cpu_bf16, set_inference_precision
 
 STUDENT_CFG = config_path('distilpose/synthcoco/distilpose_hrnet-w16-tiny-'
                           '3stage_inference_synthcoco-128x96.py')

@@ -10,7 +10,7 @@ import torch
 from onnx import TensorProto, helper, numpy_helper
 
 from distilpose.deploy import INPUT_NAME, TopdownNetwork
-from distilpose.engine import set_inference_precision
+from distilpose.models.utils import set_inference_precision
 
 from .timing import QuietTimer
 

@@ -24,7 +24,7 @@ from mmpose.structures import PoseDataSample, merge_data_samples
 from mmpose.structures.bbox import bbox_xywh2xyxy
 from mmpose.visualization import PoseLocalVisualizer
 
-from ..engine.keypoint_layout import check_keypoint_layout
+from ..datasets.keypoint_layout import check_keypoint_layout
 from ..fileio import atomic_write
 
 ImageInput = Union[str, os.PathLike, np.ndarray]

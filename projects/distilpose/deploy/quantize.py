@@ -39,7 +39,7 @@ from onnxruntime.quantization import (CalibrationDataReader, QuantFormat,
                                       quantize_static)
 from onnxruntime.quantization.shape_inference import quant_pre_process
 
-from ..engine.dataset_check import load_annotation_file, people_by_image
+from ..datasets.coco_annotations import load_annotation_file, people_by_image
 from ..fileio import atomic_write
 from .onnx_export import (META_KEY, TopdownPreprocessor, create_session,
                           read_metadata)

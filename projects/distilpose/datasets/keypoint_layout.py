@@ -4,17 +4,16 @@ A model configured for K keypoints and a dataset of another K, or a
 metainfo file whose ``sigmas``/``joint_weights``/flip pairs do not fit its
 keypoints, otherwise fail late and cryptically: a shape error in the loss,
 a broadcasting error in ``CocoMetric`` after the first epoch, or silently
-wrong flip tests. :class:`KeypointLayoutCheckHook` runs the checks before
-training, validation and testing start, so the run stops before any
+wrong flip tests.
+:class:`~distilpose.runtime.hooks.KeypointLayoutCheckHook` runs the checks
+before training, validation and testing start, so the run stops before any
 checkpoint is written; :func:`check_keypoint_layout` is shared with the
 inference API.
 """
 from typing import Dict
 
-from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmpose.models.heads import HeatmapHead
-from mmpose.registry import HOOKS
 
 #: Metainfo entries that hold one item per keypoint, with the
 #: ``dataset_info`` field that sets each.
@@ -148,37 +147,3 @@ def _data_infos(dataset):
             yield dataset.get_data_info(i)
         except (IndexError, KeyError, TypeError):
             return
-
-
-@HOOKS.register_module()
-class KeypointLayoutCheckHook(Hook):
-    """Stops a run whose model, dataset metainfo and annotations disagree
-    on the keypoints, before training, validation or testing starts (so
-    before any checkpoint is written), with the config keys to fix.
-
-    Enabled for every config of this project through ``custom_hooks`` in
-    ``configs/_base_/default_runtime.py``.
-    """
-
-    priority = 'VERY_HIGH'
-
-    def __init__(self):
-        self._checked = set()
-
-    def _check(self, runner, dataloader, split: str) -> None:
-        dataset = getattr(dataloader, 'dataset', None)
-        if dataset is None or id(dataset) in self._checked:
-            return
-        check_dataset(runner.model, dataset, f'the {split} dataset')
-        self._checked.add(id(dataset))
-
-    def before_train(self, runner) -> None:
-        self._check(runner, runner.train_dataloader, 'train')
-        if runner.val_loop is not None:
-            self._check(runner, runner.val_dataloader, 'val')
-
-    def before_val(self, runner) -> None:
-        self._check(runner, runner.val_dataloader, 'val')
-
-    def before_test(self, runner) -> None:
-        self._check(runner, runner.test_dataloader, 'test')

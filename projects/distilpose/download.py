@@ -8,10 +8,12 @@ of minutes at worst. :func:`fetch_to_cache` serves files already in torch's
 hub cache and otherwise first probes the host (or the configured proxy)
 with a short timeout, raising :class:`NoNetworkError` that says what to do.
 The safe checkpoint loader (:mod:`distilpose.checkpoint`) reads URLs
-through it; :mod:`distilpose.compat` gives MMEngine that loader.
+through it; :mod:`distilpose.runtime.mmengine_patches` gives MMEngine
+that loader.
 """
 import os
 import os.path as osp
+import re
 import socket
 import threading
 import urllib.request
@@ -20,7 +22,8 @@ from urllib.parse import urlparse
 
 import torch
 
-from ..checkpoint import HASH_SUFFIX
+#: OpenMMLab's and torch.hub's ``name-<sha256 prefix>.ext`` file names.
+HASH_SUFFIX = re.compile(r'-([a-f0-9]{8,64})\.[A-Za-z]+$')
 
 #: Seconds to wait for a TCP connection to the checkpoint's host.
 PROBE_TIMEOUT_S = float(os.environ.get('DISTILPOSE_NET_TIMEOUT', 5))

@@ -5,8 +5,9 @@ MMEngine 0.10 assumes GPUs when launched by ``torchrun`` (``mim train
 ``torch.cuda.set_device`` ("Found no NVIDIA driver"), the configs ask for
 the ``nccl`` backend, and the runner wraps the model in DDP with
 ``device_ids=[LOCAL_RANK]``, which DDP refuses for a CPU model. The two
-functions below are the CPU versions; :mod:`distilpose.compat` installs
-them on machines without CUDA.
+functions below are the CPU versions;
+:mod:`distilpose.runtime.mmengine_patches` installs them on machines
+without CUDA.
 """
 import torch.distributed as torch_dist
 from mmengine.dist import utils as dist_utils

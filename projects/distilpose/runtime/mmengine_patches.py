@@ -3,7 +3,8 @@ is imported; ``import distilpose`` alone changes nothing.
 
 The project's configs opt in through ``configs/_base_/default_runtime.py``::
 
-    custom_imports = dict(imports=['distilpose', 'distilpose.compat'])
+    custom_imports = dict(
+        imports=['distilpose', 'distilpose.runtime.mmengine_patches'])
 
 Each fix is applied only to the MMEngine versions it was written for
 (0.10.x: :data:`PATCHED_MMENGINE`); on another version it is skipped
@@ -23,10 +24,10 @@ from mmengine.runner import checkpoint as mmengine_ckpt
 from mmengine.utils import digit_version
 from mmpose.datasets.datasets.base import BaseCocoStyleDataset
 
-from . import checkpoint as safe
-from .engine import cpu_distributed
-from .engine.dataset_check import NOT_JSON, not_json_error
-from .fileio import atomic_write
+from .. import checkpoint as safe
+from ..datasets.coco_annotations import NOT_JSON, not_json_error
+from ..fileio import atomic_write
+from . import cpu_distributed
 
 #: MMEngine releases whose internals the fixes below replace.
 PATCHED_MMENGINE = ('0.10.0', '0.11.0')  # [first, end)
@@ -165,7 +166,8 @@ def apply() -> None:
     _name_annotation_files_that_are_not_json()
     if not _mmengine_supported():
         warnings.warn(
-            f'distilpose.compat: MMEngine {mmengine.__version__} is outside '
+            f'distilpose.runtime.mmengine_patches: MMEngine '
+            f'{mmengine.__version__} is outside '
             f'{PATCHED_MMENGINE[0]} <= version < {PATCHED_MMENGINE[1]}, '
             'which its fixes were written for; none is applied (safe '
             'checkpoint loading, atomic saving, CPU torchrun). Check them '
@@ -176,7 +178,8 @@ def apply() -> None:
         _route_checkpoints_through_the_safe_loader()
     else:
         warnings.warn(
-            f'distilpose.compat: torch {torch.__version__} has no '
+            'distilpose.runtime.mmengine_patches: torch '
+            f'{torch.__version__} has no '
             'torch.serialization.safe_globals: checkpoints are loaded by '
             f'MMEngine as before. Install torch >= '
             f'{MIN_TORCH_FOR_SAFE_LOADING} for the safe loader.')

@@ -7,31 +7,28 @@ seed, and building data-loader iterators, validation included, consumes
 the main process's torch RNG). :class:`EpochReseedHook` makes the RNG state
 at the start of every training epoch a function of (seed, epoch, rank)
 only, so both runs continue from the same state.
-:func:`seed_worker_from_torch` extends that to data-loader workers.
+:func:`~distilpose.runtime.randomness.seed_worker_from_torch` extends
+that to data-loader workers.
 
 Exactness needs deterministic settings (``randomness=dict(seed=...,
 deterministic=True)``) and ``num_workers=0`` or
 ``persistent_workers=False``: persistent workers keep their RNG across
 epochs, which a restarted process cannot reproduce.
 """
-import random
-
 import numpy as np
-import torch
 from mmengine.dist import get_rank
 from mmengine.hooks import Hook
-from mmengine.registry import FUNCTIONS
+from mmengine.runner import set_random_seed
 from mmpose.registry import HOOKS
 
 
 def reseed(*entropy: int) -> None:
-    """Seed python ``random``, numpy's global RNG and torch (CPU and CUDA)
-    from a well-mixed function of ``entropy``."""
+    """Seed python ``random``, numpy and torch (CPU and CUDA) through
+    MMEngine's ``set_random_seed``, from a well-mixed function of
+    ``entropy``: neighbouring (seed, epoch, rank) triples get unrelated
+    seeds, which a plain sum would not give."""
     state = np.random.SeedSequence([int(e) for e in entropy])
-    py_seed, np_seed, torch_seed = state.generate_state(3)
-    random.seed(int(py_seed))
-    np.random.seed(int(np_seed))
-    torch.manual_seed(int(torch_seed))
+    set_random_seed(int(state.generate_state(1)[0]))
 
 
 @HOOKS.register_module()
@@ -60,21 +57,3 @@ class EpochReseedHook(Hook):
 
     def before_train_epoch(self, runner) -> None:
         reseed(runner.seed, runner.epoch, get_rank())
-
-
-@FUNCTIONS.register_module()
-def seed_worker_from_torch(worker_id: int, **kwargs) -> None:
-    """Data-loader ``worker_init_fn`` seeding numpy and ``random`` from the
-    seed torch gives the worker (``base_seed + worker_id``, drawn from the
-    main process's torch RNG when an epoch's iterator is built).
-
-    MMEngine's default seeds the workers identically every epoch, so with
-    non-persistent workers each epoch repeats the same sequence of random
-    draws (on differently shuffled samples); with this function the draws
-    differ per epoch and still follow :class:`EpochReseedHook`'s seeds.
-    Select it with ``train_dataloader.worker_init_fn=dict(
-    type='seed_worker_from_torch')``. Extra config arguments are ignored.
-    """
-    seed = torch.initial_seed()
-    random.seed(seed)
-    np.random.seed(seed % 2**32)

@@ -6,11 +6,11 @@ batch collation without naming itself; MMPose drops zero-area boxes and
 clips boxes outside the image without a word. :func:`check_coco_dataset`
 reads the annotation file itself and reports, per file, each of these
 with counts. The cheap part (annotations, image existence and size) runs
-before training in :class:`DatasetCheckHook`, which refuses the run, or
+before training in
+:class:`~distilpose.runtime.hooks.DatasetCheckHook`, which refuses the run, or
 with ``skip_bad_samples=True`` trains without the bad samples;
 ``tools/check_dataset.py`` also decodes every image, in parallel.
 """
-import json
 import os.path as osp
 import sys
 from collections import Counter
@@ -18,9 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import List, Optional
 
-from mmengine.dataset import DefaultSampler, InfiniteSampler
-from mmengine.hooks import Hook
-from mmpose.registry import HOOKS
+from .coco_annotations import load_annotation_file
 
 
 @dataclass(frozen=True)
@@ -34,47 +32,6 @@ class Problem:
     detail: str
     image: Optional[str] = None
     ann_id: Optional[int] = None
-
-
-#: What ``json.load`` raises on a file that is not JSON.
-NOT_JSON = (UnicodeDecodeError, json.JSONDecodeError)
-
-
-def not_json_error(path: str, err: Exception) -> ValueError:
-    """The error for an annotation file that ``json.load`` refused."""
-    return ValueError(f'The annotation file {path} is not valid JSON '
-                      f'({err}). Regenerate or re-download it.')
-
-
-def load_annotation_file(path: str) -> dict:
-    """The parsed COCO annotation file, with errors that name it."""
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'Annotation file not found: {path}')
-    try:
-        with open(path, encoding='utf-8') as f:
-            coco = json.load(f)
-    except NOT_JSON as err:
-        raise not_json_error(path, err) from err
-    missing = [k for k in ('images', 'annotations') if k not in coco]
-    if not isinstance(coco, dict) or missing:
-        raise ValueError(f'The annotation file {path} is not in COCO '
-                         f'format: no {" or ".join(missing) or "dict"}.')
-    return coco
-
-
-def people_by_image(coco: dict, min_size: float = 0.) -> list:
-    """``[(image, [(annotation id, xyxy box), ...]), ...]`` of the images of
-    a COCO annotation dict that show people: annotations with keypoints
-    whose box is wider and higher than ``min_size`` pixels, in the file's
-    image order."""
-    boxes = {}
-    for ann in coco['annotations']:
-        x, y, w, h = ann.get('bbox') or (0, 0, 0, 0)
-        if ann.get('num_keypoints', 1) > 0 and w > min_size and h > min_size:
-            boxes.setdefault(ann['image_id'], []).append(
-                (ann['id'], [x, y, x + w, y + h]))
-    return [(image, boxes[image['id']]) for image in coco['images']
-            if image['id'] in boxes]
 
 
 def _box_problem(bbox, width, height) -> Optional[str]:
@@ -215,106 +172,3 @@ def samples_of(dataset, problems: List[Problem]) -> List[int]:
                 or ids & ann_ids):
             bad.append(i)
     return bad
-
-
-def refit_train_loader(runner) -> None:
-    """Size the sampler and the epoch of the train loader again after its
-    dataset shrank: MMEngine sized them when it built the loader."""
-    loader = runner.train_dataloader
-    sampler = loader.sampler
-    if isinstance(sampler, DefaultSampler):
-        # The same arguments: only the sizes derived from the dataset change
-        sampler.__init__(sampler.dataset, sampler.shuffle, sampler.seed,
-                         sampler.round_up)
-    elif isinstance(sampler, InfiniteSampler):
-        sampler.size = len(sampler.dataset)  # read when iteration starts
-    else:
-        raise TypeError(
-            f'skip_bad_samples=True cannot resize a {type(sampler).__name__}'
-            ' (DefaultSampler and InfiniteSampler only); fix or remove the '
-            'bad samples in the annotation file instead.')
-    loop = runner.train_loop
-    if hasattr(loop, 'max_epochs'):  # epoch-based: logged ETA, max_iters
-        loop._max_iters = loop.max_epochs * len(loader)
-
-
-def _option_hint(runner) -> str:
-    """How to set ``skip_bad_samples`` from the command line."""
-    hooks = (getattr(runner, 'cfg', None) or {}).get('custom_hooks') or []
-    index = [i for i, h in enumerate(hooks)
-             if h.get('type') in ('DatasetCheckHook', DatasetCheckHook)]
-    where = (f'custom_hooks.{index[0]}' if index else
-             'custom_hooks.<index of DatasetCheckHook>')
-    return f'--cfg-options {where}.skip_bad_samples=True'
-
-
-@HOOKS.register_module()
-class DatasetCheckHook(Hook):
-    """Before the first step, refuse a train dataset with missing or empty
-    images or annotations whose keypoint count differs from the dataset's,
-    with the report; warn with the count of degenerate boxes (which MMPose
-    drops or clips).
-
-    It reads the annotation file and stats every image (seconds even on
-    COCO); ``tools/check_dataset.py`` also decodes every image.
-
-    Args:
-        skip_bad_samples (bool): train without the samples of the report
-            instead of refusing, with a warning that says how many were
-            skipped. The run then trains on fewer samples per epoch.
-    """
-
-    priority = 'HIGH'  # after KeypointLayoutCheckHook (VERY_HIGH)
-
-    def __init__(self, skip_bad_samples: bool = False):
-        self.skip_bad_samples = skip_bad_samples
-        if skip_bad_samples:
-            # Before KeypointLayoutCheckHook, which would refuse the
-            # annotations about to be skipped, and before RuntimeInfoHook
-            # logs max_iters.
-            self.priority = 'HIGHEST'
-
-    def before_train(self, runner) -> None:
-        dataset = getattr(runner.train_dataloader, 'dataset', None)
-        files = dataset_files(dataset)
-        if files is None:
-            return
-        ann_file, img_dir = files
-        num = (getattr(dataset, 'metainfo', None) or {}).get('num_keypoints')
-        problems = check_coco_dataset(ann_file, img_dir, num)
-        fatal = [p for p in problems if p.kind in FATAL]
-        source = f'The train dataset {ann_file}'
-        if fatal and self.skip_bad_samples:
-            self._skip(runner, dataset, fatal, source)
-        elif fatal:
-            raise ValueError(
-                format_report(fatal, source, limit=20) +
-                '\nFix or remove these samples before training, or train '
-                f'without them with {_option_hint(runner)}; '
-                f'`python tools/check_dataset.py {ann_file} {img_dir}` '
-                'lists all problems and also decodes every image.')
-        degenerate = [p for p in problems if p.kind not in FATAL]
-        if degenerate:
-            runner.logger.warning(
-                format_report(degenerate, source, limit=5) +
-                '\nMMPose drops boxes without area and clips the others '
-                'to the image: the run trains on fewer or smaller '
-                'instances than the file holds.')
-
-    @staticmethod
-    def _skip(runner, dataset, fatal: List[Problem], source: str) -> None:
-        bad = samples_of(dataset, fatal)
-        total = len(dataset)
-        report = format_report(fatal, source, limit=20)
-        if len(bad) == total:
-            raise ValueError(
-                f'{report}\nskip_bad_samples=True would skip all {total} '
-                'samples: nothing is left to train on. Fix the dataset '
-                '(or, if every keypoint count is wrong, its metainfo).')
-        bad = set(bad)
-        dataset.get_subset_([i for i in range(total) if i not in bad])
-        refit_train_loader(runner)
-        runner.logger.warning(
-            f'{report}\nskip_bad_samples=True: {len(bad)} of the {total} '
-            f'samples are skipped; training goes on with the other '
-            f'{len(dataset)}.')

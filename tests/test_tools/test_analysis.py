@@ -1,14 +1,15 @@
-"""``distilpose.analysis``: parameter and FLOP counts without ONNX."""
+"""``tools/benchmarking/analysis.py``: parameter and FLOP counts without
+ONNX."""
 import subprocess
 import sys
 
-from conftest import build_from_config
-
-from distilpose.analysis import model_complexity
+from benchmarking.analysis import model_complexity
+from conftest import TOOLS, build_from_config
 
 
 def test_flop_counting_does_not_import_onnx():
-    code = ('import sys, torch, distilpose.analysis as a; '
+    code = (f'import sys; sys.path.insert(0, {TOOLS!r}); '
+            'import torch, benchmarking.analysis; '
             'assert not {"onnx", "onnxruntime"} & set(sys.modules), '
             'sorted(m for m in sys.modules if "onnx" in m)')
     proc = subprocess.run([sys.executable, '-c', code], capture_output=True,

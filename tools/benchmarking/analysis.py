@@ -9,7 +9,7 @@ import platform
 import torch
 from mmengine.analysis import FlopAnalyzer, parameter_count
 
-from .models.utils import native_cpu_bf16
+from distilpose.models.utils import native_cpu_bf16
 
 
 def model_complexity(model: torch.nn.Module, input_shape) -> dict:
