@@ -3,10 +3,14 @@
     python tools/publish_model.py IN.pth OUT.pth
 
 Keeps the weights (``state_dict``) and plain-typed metadata, drops the
-optimizer, scheduler and message-hub state (what MMPose's
-``tools/misc/publish_model.py`` also drops), so the file is a fraction of
+optimizer, scheduler and message-hub state, so the file is a fraction of
 the size and loads with ``torch.load(weights_only=True)`` without any
 allow-listed globals. Writes atomically and prints the sha256.
+
+Not MMPose's ``tools/misc/publish_model.py``: that one keeps ``meta`` as
+it is (numpy arrays that a ``weights_only`` load must allow-list), writes
+torch's legacy non-zip format (whose truncation the loaders cannot see)
+and renames the file to ``name-<sha256[:8]>.pth``.
 """
 import argparse
 import os.path as osp

@@ -44,6 +44,17 @@ def test_teacher_hidden_from_params_optimizer_and_checkpoints(teacher_ckpt):
     student.load_state_dict(model.state_dict(), strict=True)
 
 
+def test_the_repr_names_the_invisible_teacher(teacher_ckpt):
+    model = build_distiller(teacher_ckpt)
+    text = repr(model)
+    teacher_line = [line for line in text.splitlines()
+                    if line.startswith('  (teacher): ')]
+    assert len(teacher_line) == 1, text[-500:]
+    assert 'TopdownPoseEstimator(' in teacher_line[0]
+    assert 'not in state_dict(), the optimizer or DDP' in teacher_line[0]
+    assert text.endswith(')') and '(head): DistilPoseHead' in text
+
+
 def test_teacher_frozen_through_training_steps(teacher_ckpt):
     model = build_distiller(teacher_ckpt)
     model.init_weights()

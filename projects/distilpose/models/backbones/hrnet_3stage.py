@@ -1,8 +1,3 @@
-import copy
-
-import torch.nn as nn
-from mmcv.cnn import build_conv_layer, build_norm_layer
-from mmpose.models.backbones.base_backbone import BaseBackbone
 from mmpose.models.backbones.hrnet import HRNet
 from mmpose.models.backbones.resnet import get_expansion
 from mmpose.registry import MODELS
@@ -46,50 +41,32 @@ class HRNet3Stage(HRNet):
         if frozen_stages > 3:
             raise ValueError(f'frozen_stages={frozen_stages}, but HRNet3Stage '
                              'has only 3 stages.')
-        # HRNet.__init__ insists on a stage 4, so the stages are built here
-        # with HRNet's own helpers instead.
-        BaseBackbone.__init__(self, init_cfg=init_cfg)
-        self.extra = extra
-        self.conv_cfg = conv_cfg
-        self.norm_cfg = copy.deepcopy(norm_cfg)
-        self.norm_eval = norm_eval
-        self.with_cp = with_cp
-        self.zero_init_residual = zero_init_residual
-        self.frozen_stages = frozen_stages
-        self.upsample_cfg = extra.get('upsample', dict(
-            mode='nearest', align_corners=None))
+        # HRNet.__init__ builds a stage 4 from extra['stage4']: an empty one
+        # (no modules, the stage-3 branches: identity transitions) adds no
+        # layer, no parameter and no draw of the random generator, and is
+        # removed below.
+        extra = dict(extra, stage4=dict(extra['stage3'], num_modules=0))
+        super().__init__(
+            extra,
+            in_channels=in_channels,
+            conv_cfg=conv_cfg,
+            norm_cfg=norm_cfg,
+            norm_eval=norm_eval,
+            with_cp=with_cp,
+            zero_init_residual=zero_init_residual,
+            frozen_stages=frozen_stages,
+            init_cfg=init_cfg)
+        del self.transition3, self.stage4, self.stage4_cfg
+        del self.extra['stage4']
 
-        self.norm1_name, norm1 = build_norm_layer(self.norm_cfg, 64, postfix=1)
-        self.norm2_name, norm2 = build_norm_layer(self.norm_cfg, 64, postfix=2)
-        self.conv1 = build_conv_layer(
-            conv_cfg, in_channels, 64, 3, stride=2, padding=1, bias=False)
-        self.add_module(self.norm1_name, norm1)
-        self.conv2 = build_conv_layer(
-            conv_cfg, 64, 64, 3, stride=2, padding=1, bias=False)
-        self.add_module(self.norm2_name, norm2)
-        self.relu = nn.ReLU(inplace=True)
-
-        self.stage1_cfg = extra['stage1']
-        block = self.blocks_dict[self.stage1_cfg['block']]
-        stage1_out_channels = (
-            self.stage1_cfg['num_channels'][0] * get_expansion(block))
-        self.layer1 = self._make_layer(block, 64, stage1_out_channels,
-                                       self.stage1_cfg['num_blocks'][0])
-
-        self.stage2_cfg = extra['stage2']
-        channels = self._stage_channels(self.stage2_cfg)
-        self.transition1 = self._make_transition_layer([stage1_out_channels],
-                                                       channels)
-        self.stage2, pre_channels = self._make_stage(self.stage2_cfg, channels)
-
-        self.stage3_cfg = extra['stage3']
-        channels = self._stage_channels(self.stage3_cfg)
-        self.transition2 = self._make_transition_layer(pre_channels, channels)
-        self.stage3, _ = self._make_stage(
-            self.stage3_cfg,
-            channels,
-            multiscale_output=self.stage3_cfg.get('multiscale_output', False))
-        self._freeze_stages()
+    def _make_stage(self, layer_config, in_channels, multiscale_output=True):
+        # HRNet builds stage 3 with multi-scale outputs (stage 4 fuses them);
+        # as the last stage here it fuses into the high-resolution branch
+        # unless the config asks for all branches.
+        if layer_config is self.extra['stage3']:
+            multiscale_output = layer_config.get('multiscale_output', False)
+        return super()._make_stage(layer_config, in_channels,
+                                   multiscale_output)
 
     def _freeze_stages(self):
         """Freeze the stem and the first ``frozen_stages`` stages."""

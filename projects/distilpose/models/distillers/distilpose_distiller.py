@@ -9,6 +9,7 @@ from torch import Tensor
 
 from ...checkpoint import load_state_dict_strictly, read_state_dict
 from ..heads import DistilPoseHead, TokenPoseHead
+from ..losses import check_loss_weight, check_loss_weights
 from ..necks import TokenDistillingEncoder
 from ..utils import in_bf16
 from .teacher import (is_heatmap_head, load_teacher_model_cfg,
@@ -110,11 +111,17 @@ class DistilPoseDistiller(TopdownPoseEstimator):
             source=f'teacher checkpoint {teacher_ckpt}')
         teacher.requires_grad_(False)
         teacher.eval()
-        # Stored outside the module tree so that it stays out of
-        # parameters(), the optimizer, DDP and state_dict().
+        # The invisible teacher: stored outside the module tree (a plain
+        # attribute, not a registered submodule), so it is not in
+        # parameters() (the optimizer), state_dict() (every student
+        # checkpoint would carry it) or what DDP wraps and synchronises.
+        # _apply() and train() below carry it along on .to()/.cuda() and
+        # keep it in eval mode; __repr__ shows it.
         object.__setattr__(self, 'teacher', teacher)
         self.init_backbone_from_teacher = init_backbone_from_teacher
         self.distill_losses = self._build_distill_losses(distill_losses)
+        # The head's loss (MMPose's or the project's) and every term
+        check_loss_weights(self)
 
     # ----------------------------------------------------------- building
     def _build_teacher(self, teacher_cfg, data_preprocessor) -> nn.Module:
@@ -193,6 +200,9 @@ class DistilPoseDistiller(TopdownPoseEstimator):
                     f"distill_losses['{name}'] needs a DistilPoseHead with "
                     f'with_{"score" if name == "score" else "sigma"}=True.')
             cfg = dict(cfg)
+            if 'loss_weight' in cfg:
+                check_loss_weight(cfg['loss_weight'],
+                                  f'model.distill_losses.{name}.loss_weight')
             if name in ('sim_heatmap', 'score'):
                 # Drawn and looked up in the teacher's heatmap frame unless
                 # the config names one (None: the official score lookup).
@@ -237,6 +247,22 @@ class DistilPoseDistiller(TopdownPoseEstimator):
         if teacher is not None:
             teacher.eval()
         return self
+
+    def __repr__(self) -> str:
+        text = super().__repr__()
+        teacher = self.__dict__.get('teacher')
+        if teacher is None:
+            return text
+        parts = ' + '.join(
+            type(getattr(teacher, name)).__name__
+            for name in ('backbone', 'neck', 'head')
+            if getattr(teacher, name, None) is not None)
+        count = sum(p.numel() for p in teacher.parameters()) / 1e6
+        line = (f'  (teacher): {type(teacher).__name__}({parts}), '
+                f'{count:.2f}M parameters, frozen, eval mode, '
+                f'{self.teacher_precision}; outside the module tree: not in '
+                'state_dict(), the optimizer or DDP\n')
+        return text[:-1] + line + ')'
 
     # ----------------------------------------------------------- training
     @torch.no_grad()

@@ -2,8 +2,7 @@ from typing import Optional, Sequence, Tuple
 
 import torch.nn as nn
 from mmpose.models.heads import HeatmapHead
-from mmpose.models.heads.base_head import BaseHead
-from mmpose.registry import KEYPOINT_CODECS, MODELS
+from mmpose.registry import MODELS
 from torch import Tensor
 
 
@@ -47,16 +46,19 @@ class TokenPoseHead(HeatmapHead):
                           bias=0.),
                      dict(type='Constant', layer='LayerNorm', val=1., bias=0.)
                  ]):
-        # HeatmapHead.__init__ builds deconv/conv layers this head does not
-        # have; only its loss/predict logic is reused.
-        BaseHead.__init__(self, init_cfg)
-        self.in_channels = in_channels
-        self.out_channels = out_channels
+        # No deconv, conv or final layers (identities): the tokens become
+        # heatmaps in the MLP below; HeatmapHead's loss and predict apply.
+        super().__init__(
+            in_channels,
+            out_channels,
+            deconv_out_channels=None,
+            conv_out_channels=None,
+            final_layer=None,
+            loss=loss,
+            decoder=decoder,
+            init_cfg=init_cfg)
         self.heatmap_size = tuple(heatmap_size)
         self.zero_init_last = zero_init_last
-        self.loss_module = MODELS.build(loss)
-        self.decoder = (
-            KEYPOINT_CODECS.build(decoder) if decoder is not None else None)
         if decoder is not None:
             codec_size = tuple(self.decoder.heatmap_size)
             if codec_size != self.heatmap_size:
