@@ -39,7 +39,7 @@ MMPOSE_TRAIN = osp.join(MMPOSE_MIM, 'tools', 'train.py')
 
 def make_data(root: str, num_train: int = 8, num_val: int = 4) -> str:
     """A tiny synthetic COCO person-keypoint dataset; returns ``root``."""
-    from distilpose.datasets.synthetic_coco import generate_dataset
+    from synthetic_coco import generate_dataset
     generate_dataset(root, num_train_images=num_train,
                      num_val_images=num_val, seed=0, image_size=(128, 128),
                      workers=0, progress=False)

@@ -11,8 +11,12 @@
 3. distil the DistilPose student from it  (mim train mmpose <distill cfg>);
 4. train the regression baseline: same network, data, seed and budget;
 5. evaluate the three with CocoMetric, PCK@0.2 and EPE (mim test mmpose);
-6. run MMPoseInferencer with the student on generated images and on a real
-   photograph shipped with matplotlib, saving the drawn poses;
+6. draw the three models' keypoints on the same generated val crops, one
+   figure (docs/demo/comparison_seed<seed>.png), and run MMPoseInferencer
+   with the student on generated images, saving the drawn poses (only
+   generated images: models trained on generated people do not transfer
+   to photographs; for real images convert the official COCO weights with
+   tools/convert_official.py);
 7. write results.md (AP, AR, params, GFLOPs, latency) and the learning
    curves of the three models.
 
@@ -224,6 +228,9 @@ def main():
                         default=osp.join(ROOT, 'work_dirs', 'demo'))
     parser.add_argument('--data', default=osp.join(ROOT, 'data', 'synthcoco'))
     parser.add_argument(
+        '--figure-dir', default=osp.join(ROOT, 'docs', 'demo'),
+        help='where the comparison figure of the three models goes')
+    parser.add_argument(
         '--epochs', type=int, default=None,
         help="epochs of the student and of the baseline (default: their "
         "configs')")
@@ -247,8 +254,8 @@ def main():
                         help='training seed (of the teacher too with '
                         '--train-teacher)')
     args = parser.parse_args()
-    args.out, args.work_dir, args.data = map(
-        osp.abspath, (args.out, args.work_dir, args.data))
+    args.out, args.work_dir, args.data, args.figure_dir = map(
+        osp.abspath, (args.out, args.work_dir, args.data, args.figure_dir))
     os.makedirs(args.out, exist_ok=True)
     start = time.time()
 
@@ -284,6 +291,14 @@ def main():
     for row, profile in zip(rows, profiles):
         row.update(profile)
 
+    log('the three models on the same generated val crops')
+    comparison = helpers.model_comparison(
+        [dict(title=row['title'], checkpoint=ckpts[row['name']],
+              config=osp.join(CFG, MODELS[row['name']][2] or
+                              MODELS[row['name']][1]),
+              ap=row['metrics']['coco/AP']) for row in rows],
+        args.data,
+        osp.join(args.figure_dir, f'comparison_seed{args.seed}.png'))
     log('inference with MMPoseInferencer (student)')
     pictures = helpers.draw_inference(
         osp.join(CFG, STUDENT_INFER_CFG), ckpts['student'], args.data,
@@ -295,7 +310,8 @@ def main():
                    helpers.zoo_entry(osp.join(CFG, TEACHER_CFG))['log'])
     report = helpers.write_report(
         rows, args, pictures, machine=machine_name(),
-        seconds=time.time() - start, teacher_log=teacher_log)
+        seconds=time.time() - start, teacher_log=teacher_log,
+        comparison=comparison)
     log(f'done in {time.time() - start:.0f} s: {report}')
 
 

@@ -3,8 +3,9 @@ pictures, report.
 
 The demo chains MMPose's own commands; this module holds what is not one of
 them: the generated dataset (made once per set of arguments), the model-zoo
-entries of the shipped weights, a model's size and speed, inference
-pictures, and the results page with its learning curves.
+entries of the shipped weights, a model's size and speed, the pictures
+(the three models side by side on the same generated crops, the student's
+inferencer output), and the results page with its learning curves.
 """
 import glob
 import json
@@ -62,9 +63,16 @@ def ensure_dataset(root: str, train_images: int, val_images: int,
     holds one made with the same arguments."""
     import hashlib
 
-    from distilpose.datasets import synthetic_coco
-    with open(synthetic_coco.__file__, 'rb') as f:
-        generator = hashlib.sha1(f.read()).hexdigest()[:12]
+    import synthetic_coco
+
+    # Keyed by the generator's source: a changed generator regenerates.
+    digest = hashlib.sha1()
+    package = osp.dirname(synthetic_coco.__file__)
+    for path in sorted(glob.glob(osp.join(package, '*.py'))):
+        digest.update(osp.basename(path).encode())
+        with open(path, 'rb') as f:
+            digest.update(f.read())
+    generator = digest.hexdigest()[:12]
     params = dict(train_images=train_images, val_images=val_images,
                   seed=seed, generator=generator)
     stamp = osp.join(root, 'params.json')
@@ -138,10 +146,12 @@ def model_profiles(configs: List[str],
 def draw_inference(config: str, checkpoint: str, data_root: str,
                    out_dir: str, num_images: int = 4) -> List[str]:
     """Run ``MMPoseInferencer`` (no detector) with the student on generated
-    validation images, given their person boxes, and on a photograph
-    shipped with matplotlib as a whole image; save the drawn poses as PNG.
-    Returns the PNG paths."""
-    import matplotlib
+    validation images, given their person boxes; save the drawn poses as
+    PNG. Returns the PNG paths.
+
+    Only generated images: models trained on generated people do not
+    transfer to photographs (for real images, convert the official COCO
+    weights with ``tools/convert_official.py``)."""
     from mmpose.apis import MMPoseInferencer
 
     from distilpose.apis import inference_images
@@ -156,10 +166,6 @@ def draw_inference(config: str, checkpoint: str, data_root: str,
     chosen = [im for im in coco['images'] if im['id'] in boxes][:num_images]
     images = [osp.join(data_root, 'val', im['file_name']) for im in chosen]
     bboxes = [np.array(boxes[im['id']]) for im in chosen]
-    images.append(
-        osp.join(matplotlib.get_data_path(), 'sample_data',
-                 'grace_hopper.jpg'))
-    bboxes.append(None)  # the whole photograph
     inferencer = MMPoseInferencer(
         pose2d=config, pose2d_weights=checkpoint, det_model='whole_image',
         device='cpu')
@@ -167,6 +173,153 @@ def draw_inference(config: str, checkpoint: str, data_root: str,
     inference_images(inferencer, images, bboxes, out_dir=vis_dir,
                      kpt_thr=0.0)
     return sorted(glob.glob(osp.join(vis_dir, '*.png')))
+
+
+#: The comparison figure: panel size (the models' 3:4 input, upscaled so a
+#: joint shows), line width and joint radius in pixels, BGR colours of the
+#: person's left side, right side and the links between them.
+PANEL_W, PANEL_H = 240, 320
+LINE_PX, JOINT_PX = 3, 6
+LEFT_COLOUR = (0, 140, 255)
+RIGHT_COLOUR = (230, 120, 0)
+CENTRE_COLOUR = (60, 190, 60)
+_GAP, _HEADER, _FOOTER = 8, 56, 40
+
+
+def comparison_crops(data_root: str, num_crops: int = 4) -> List[dict]:
+    """Well-visible people of the generated val set, one per image in image
+    order: ``image`` (path), ``bbox`` (ground truth, xyxy: the box the
+    models are given, as in their evaluation), ``crop`` (the region a model
+    sees, the box enlarged 1.25x to 3:4, upscaled to the panel size) and
+    ``matrix`` (2x3, image to crop coordinates)."""
+    import cv2
+
+    with open(osp.join(data_root, 'annotations',
+                       'person_keypoints_val.json')) as f:
+        coco = json.load(f)
+    best = {}
+    for ann in coco['annotations']:
+        key = (ann['num_keypoints'], ann['bbox'][3])
+        if key > best.get(ann['image_id'], ((-1, -1), None))[0]:
+            best[ann['image_id']] = (key, ann)
+    files = {im['id']: im['file_name'] for im in coco['images']}
+    people = [best[i][1] for i in sorted(best)]
+    # Most of the body labelled and not tiny first; others only to fill up.
+    good = [a for a in people if a['num_keypoints'] >= 12
+            and a['bbox'][3] >= 64]
+    rest = sorted((a for a in people if a not in good),
+                  key=lambda a: -a['num_keypoints'])
+    crops = []
+    for ann in (good + rest)[:num_crops]:
+        x, y, w, h = ann['bbox']
+        scale = PANEL_H / (1.25 * max(h, w * PANEL_H / PANEL_W))
+        matrix = np.array([[scale, 0., PANEL_W / 2 - scale * (x + w / 2)],
+                           [0., scale, PANEL_H / 2 - scale * (y + h / 2)]])
+        path = osp.join(data_root, 'val', files[ann['image_id']])
+        crop = cv2.warpAffine(cv2.imread(path), matrix, (PANEL_W, PANEL_H),
+                              flags=cv2.INTER_CUBIC,
+                              borderMode=cv2.BORDER_CONSTANT,
+                              borderValue=(128, 128, 128))
+        crops.append(dict(image=path, bbox=[x, y, x + w, y + h], crop=crop,
+                          matrix=matrix))
+    return crops
+
+
+def predict_crops(config: str, checkpoint: str,
+                  crops: List[dict]) -> List[np.ndarray]:
+    """A model's keypoints (K, 2) on each crop, in crop coordinates: MMPose
+    top-down inference on the whole image, given the person's box."""
+    from mmpose.apis import inference_topdown, init_model
+
+    model = init_model(config, checkpoint, device='cpu')
+    points = []
+    for crop in crops:
+        result = inference_topdown(model, crop['image'],
+                                   np.array([crop['bbox']]), 'xyxy')[0]
+        k = result.pred_instances.keypoints[0]
+        points.append(k @ crop['matrix'][:, :2].T + crop['matrix'][:, 2])
+    return points
+
+
+def _side(name: str) -> tuple:
+    return (LEFT_COLOUR if name.startswith('left') else
+            RIGHT_COLOUR if name.startswith('right') else CENTRE_COLOUR)
+
+
+def draw_pose(img: np.ndarray, keypoints: np.ndarray) -> np.ndarray:
+    """COCO-17 ``keypoints`` (K, 2) drawn on a copy of ``img``: links
+    ``LINE_PX`` wide, joints filled circles with a dark rim, coloured by
+    the side of the body."""
+    import cv2
+    from synthetic_coco import COCO_KEYPOINTS, COCO_SKELETON
+
+    out = img.copy()
+    pts = np.round(np.asarray(keypoints, float) * 16).astype(np.int32)
+    for a, b in COCO_SKELETON:
+        side_a, side_b = (_side(COCO_KEYPOINTS[i - 1]) for i in (a, b))
+        colour = side_a if side_a == side_b else CENTRE_COLOUR
+        cv2.line(out, pts[a - 1].tolist(), pts[b - 1].tolist(), colour,
+                 LINE_PX, cv2.LINE_AA, 4)
+    for name, p in zip(COCO_KEYPOINTS, pts):
+        cv2.circle(out, p.tolist(), (JOINT_PX + 1) * 16, (30, 30, 30), -1,
+                   cv2.LINE_AA, 4)
+        cv2.circle(out, p.tolist(), JOINT_PX * 16, _side(name), -1,
+                   cv2.LINE_AA, 4)
+    return out
+
+
+def draw_comparison(crops: List[np.ndarray], predictions: List[list],
+                    titles: List[str], path: str, caption: str = '') -> str:
+    """One figure, rows = crops, columns = models: model ``j``'s keypoints
+    ``predictions[j][i]`` (crop coordinates) drawn on crop ``i``, under the
+    column title ``titles[j]`` (lines split at newlines), ``caption`` below.
+    Crops are ``PANEL_H`` x ``PANEL_W`` BGR images. Written as PNG to
+    ``path``, which is returned."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    rows, cols = len(crops), len(predictions)
+    width = cols * PANEL_W + (cols + 1) * _GAP
+    height = _HEADER + rows * PANEL_H + (rows - 1) * _GAP + _FOOTER
+    canvas = np.full((height, width, 3), 255, np.uint8)
+    for j, model in enumerate(predictions):
+        x = _GAP + j * (PANEL_W + _GAP)
+        for i, (crop, points) in enumerate(zip(crops, model)):
+            y = _HEADER + i * (PANEL_H + _GAP)
+            canvas[y:y + PANEL_H, x:x + PANEL_W] = draw_pose(crop, points)
+    dpi = 100
+    fig = plt.figure(figsize=(width / dpi, height / dpi), dpi=dpi)
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.imshow(canvas[..., ::-1], interpolation='nearest')
+    ax.set_axis_off()
+    for j, title in enumerate(titles):
+        fig.text((_GAP + j * (PANEL_W + _GAP) + PANEL_W / 2) / width,
+                 1 - (_HEADER / 2) / height, title, ha='center',
+                 va='center', fontsize=12)
+    fig.text(_GAP / width, (_FOOTER / 2) / height, caption, ha='left',
+             va='center', fontsize=9, wrap=True)
+    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+    fig.savefig(path, dpi=dpi)
+    plt.close(fig)
+    return path
+
+
+def model_comparison(models: List[dict], data_root: str, path: str,
+                     num_crops: int = 4) -> str:
+    """The comparison figure of ``models`` (each ``title``, ``config``,
+    ``checkpoint``, ``ap``) on the same generated val crops; see
+    :func:`draw_comparison`."""
+    crops = comparison_crops(data_root, num_crops)
+    if not crops:
+        raise ValueError(f'{data_root} has no annotated val person to draw')
+    predictions = [predict_crops(m['config'], m['checkpoint'], crops)
+                   for m in models]
+    titles = [f'{m["title"]}\nAP {m["ap"]:.3f}' for m in models]
+    caption = ('Generated val images, ground-truth person boxes; AP on the '
+               'whole val set. Orange: the left side, blue: the right.')
+    return draw_comparison([c['crop'] for c in crops], predictions, titles,
+                           path, caption)
 
 
 def read_scalars(path: str) -> List[dict]:
@@ -233,8 +386,11 @@ def plot_curves(rows, work_root: str, out_dir: str,
 
 
 def write_report(rows, args, pictures: List[str], machine: str,
-                 seconds: float, teacher_log: Optional[str]) -> str:
-    """Write ``results.md`` and ``results.json`` into ``args.out``."""
+                 seconds: float, teacher_log: Optional[str],
+                 comparison: Optional[str] = None) -> str:
+    """Write ``results.md`` and ``results.json`` into ``args.out``; the
+    ``comparison`` figure (see :func:`model_comparison`) is linked where it
+    is."""
     plots = plot_curves(rows, args.work_dir, args.out, teacher_log)
     teacher = ('re-trained (--train-teacher)' if args.train_teacher else
                'the shipped checkpoint')
@@ -268,6 +424,15 @@ def write_report(rows, args, pictures: List[str], machine: str,
         f'{student["PCK"] * 100:.1f} vs {baseline["PCK"] * 100:.1f}, mean '
         f'error {student["EPE"]:.1f} vs {baseline["EPE"]:.1f} px.', ''
     ]
+    if comparison:
+        lines += [
+            'The three models on the same generated val crops (models '
+            'trained on generated people do not transfer to photographs; '
+            'for real images convert the official COCO weights with '
+            '`tools/convert_official.py`):', '',
+            f'![teacher, student and baseline on generated val crops]'
+            f'({osp.relpath(comparison, args.out)})', ''
+        ]
     lines += [f'![{osp.basename(p)}]({osp.relpath(p, args.out)})'
               for p in plots + pictures]
     path = osp.join(args.out, 'results.md')
@@ -275,7 +440,8 @@ def write_report(rows, args, pictures: List[str], machine: str,
         f.write('\n'.join(lines) + '\n')
     with open(osp.join(args.out, 'results.json'), 'w') as f:
         json.dump(dict(rows=rows, seconds=seconds, machine=machine,
-                       plots=plots, pictures=pictures, gain_ap=gain,
+                       plots=plots, pictures=pictures,
+                       comparison=comparison, gain_ap=gain,
                        epochs=args.epochs, seed=args.seed,
                        data_seed=args.data_seed,
                        train_teacher=args.train_teacher), f, indent=1)

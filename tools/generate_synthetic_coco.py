@@ -5,8 +5,8 @@
 
 writes OUT_DIR/annotations/person_keypoints_{train,val}.json and the images
 under OUT_DIR/{train,val}/. The output depends on the seed, the sizes and
-the image size only (not on --workers). See
-distilpose/datasets/synthetic_coco.py for what the images hold.
+the image size only (not on --workers). See tools/synthetic_coco/ for
+what the images hold.
 """
 import argparse
 import os.path as osp
@@ -14,12 +14,12 @@ import sys
 import time
 
 try:
-    from distilpose.datasets import synthetic_coco
+    import distilpose  # noqa: F401 (the generator writes with its fileio)
 except ImportError:  # not installed: use the source tree of this checkout
     sys.path.insert(
         0, osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))),
                     'projects'))
-    from distilpose.datasets import synthetic_coco
+import synthetic_coco
 
 
 def main(argv=None):

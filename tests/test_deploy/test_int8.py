@@ -9,8 +9,8 @@ import onnx
 import pytest
 import torch
 from conftest import ROOT, config_path, load_tool, person_boxes
+from synthetic_coco import generate_dataset
 
-from distilpose.datasets.synthetic_coco import generate_dataset
 from distilpose.deploy import (INPUT_NAME, META_KEY, MIN_CALIB_CROPS,
                                OnnxPoseEstimator, compare_with_pytorch,
                                create_session, export_onnx, fused_attention,

@@ -8,9 +8,9 @@ import sys
 import pytest
 import torch
 from conftest import build_from_config, config_path
+from synthetic_coco import generate_dataset
 
 from distilpose.checkpoint import safe_torch_load
-from distilpose.datasets.synthetic_coco import generate_dataset
 
 pytestmark = pytest.mark.slow
 

@@ -8,8 +8,7 @@ from conftest import ROOT
 
 sys.path.insert(0, osp.join(ROOT, 'tools'))
 import demo_helpers  # noqa: E402
-
-from distilpose.datasets.synthetic_coco import generate_dataset  # noqa
+from synthetic_coco import generate_dataset  # noqa: E402
 
 
 def test_the_demo_refuses_a_dataset_with_an_undecodable_image(

@@ -26,7 +26,8 @@ def test_demo_chain_at_toy_size(tmp_path):
         sys.executable,
         osp.join(ROOT, 'tools', 'demo.py'), '--out', out, '--work-dir', work,
         '--data', data, '--train-images', '48', '--val-images', '8',
-        '--batch-size', '8', '--epochs', '2', '--latency-rounds', '1'
+        '--batch-size', '8', '--epochs', '2', '--latency-rounds', '1',
+        '--figure-dir', str(tmp_path / 'figures')
     ]
     proc = subprocess.run(cmd, cwd=str(tmp_path), capture_output=True,
                           text=True)
@@ -52,10 +53,14 @@ def test_demo_chain_at_toy_size(tmp_path):
 
     report = open(osp.join(out, 'results.md')).read()
     assert 'DistilPose student' in report and 'regression baseline' in report
-    # Four generated validation images and the photograph, then the plots.
-    assert len(results['pictures']) == 5, results['pictures']
+    # Four generated validation images, the comparison figure, the plots.
+    assert len(results['pictures']) == 4, results['pictures']
+    assert results['comparison'] == str(tmp_path / 'figures' /
+                                        'comparison_seed0.png')
+    assert osp.basename(results['comparison']) in report
     assert results['plots'] and not results['train_teacher']
-    for png in results['pictures'] + results['plots']:
+    for png in results['pictures'] + results['plots'] + [
+            results['comparison']]:
         img = cv2.imread(png)
         assert img is not None and img.size > 0, png
 
@@ -81,7 +86,8 @@ def test_demo_train_teacher_at_toy_size(tmp_path):
         osp.join(ROOT, 'tools', 'demo.py'), '--out', out, '--work-dir', work,
         '--data', data, '--train-images', '16', '--val-images', '4',
         '--batch-size', '8', '--epochs', '1', '--teacher-epochs', '1',
-        '--latency-rounds', '1', '--train-teacher'
+        '--latency-rounds', '1', '--train-teacher',
+        '--figure-dir', str(tmp_path / 'figures')
     ]
     proc = subprocess.run(cmd, cwd=str(tmp_path), capture_output=True,
                           text=True)

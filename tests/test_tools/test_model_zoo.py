@@ -55,7 +55,7 @@ def test_shipped_files_exist_with_their_sha256():
 def val_data(tmp_path_factory):
     """A small generated val set of a seed the models were not trained on
     (training used seed 0)."""
-    from distilpose.datasets.synthetic_coco import generate_dataset
+    from synthetic_coco import generate_dataset
     root = str(tmp_path_factory.mktemp('synthcoco_seed1'))
     generate_dataset(root, num_train_images=0, num_val_images=48, seed=1,
                      workers=0, progress=False)

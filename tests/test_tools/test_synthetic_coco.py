@@ -7,11 +7,9 @@ import cv2
 import numpy as np
 import pytest
 from pycocotools.coco import COCO
+from synthetic_coco import (COCO_FLIP_PAIRS, COCO_KEYPOINTS, generate_dataset,
+                            render_image)
 from xtcocotools.coco import COCO as XtCOCO
-
-from distilpose.datasets.synthetic_coco import (COCO_FLIP_PAIRS,
-                                                COCO_KEYPOINTS,
-                                                generate_dataset, render_image)
 
 # Not square, so that swapped axes show.
 SIZE = (160, 128)
