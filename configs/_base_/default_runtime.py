@@ -1,7 +1,7 @@
 # MMPose's default runtime, plus the imports that register DistilPose and
-# apply its MMEngine fixes (projects/distilpose/compat.py: safe checkpoint
-# loading on every route, atomic checkpoint writes, CPU torchrun), and its
-# reliability hooks (see projects/distilpose/engine/):
+# apply its MMEngine fixes (projects/distilpose/runtime/mmengine_patches.py:
+# safe checkpoint loading on every route, atomic checkpoint writes, CPU
+# torchrun), and its reliability hooks (projects/distilpose/runtime/hooks/):
 #   KeypointLayoutCheckHook  model, metainfo and annotations agree on the
 #                            keypoints, checked before any work is done
 #   DatasetCheckHook         missing/empty images and wrong keypoint counts
@@ -17,7 +17,8 @@
 _base_ = 'mmpose::_base_/default_runtime.py'
 
 custom_imports = dict(
-    imports=['distilpose', 'distilpose.compat'], allow_failed_imports=False)
+    imports=['distilpose', 'distilpose.runtime.mmengine_patches'],
+    allow_failed_imports=False)
 
 custom_hooks = [
     dict(type='SyncBuffersHook'),

@@ -7,12 +7,20 @@
 # teacher_ckpt is the ordinary MMPose checkpoint. Nothing downloads at run
 # time: fetch it once into torch's hub cache (where MMEngine looks for a
 # URL), or give a local path with --cfg-options model.teacher_ckpt=<path>.
-_base_ = ['./distilpose-s_stemnet_8xb32-300e_coco-256x192.py']
+_base_ = ['./distilpose-s_stemnet_inference_coco-256x192.py']
 
+# model settings: the student of the base config with the two terms any
+# heatmap teacher supports, in the frame of the teacher's codec
 model = dict(
+    type='DistilPoseDistiller',
     teacher_cfg='mmpose::body_2d_keypoint/topdown_heatmap/coco/'
     'td-hm_hrnet-w48_8xb32-210e_coco-256x192.py',
     teacher_ckpt='https://download.openmmlab.com/mmpose/v1/'
     'body_2d_keypoint/topdown_heatmap/coco/'
     'td-hm_hrnet-w48_8xb32-210e_coco-256x192-0e67c616_20220913.pth',
-    distill_losses=dict(_delete_=True, **_base_.heatmap_distill_losses))
+    distill_losses=dict(
+        sim_heatmap=dict(
+            type='SimulatedHeatmapLoss',
+            reduction_mode='masked',
+            loss_weight=1.0),
+        score=dict(type='ScoreDistilLoss', loss_weight=0.01)))

@@ -7,29 +7,49 @@
 #
 # Needs mmpretrain (ViTPose's backbone is mmpretrain.VisionTransformer):
 #   pip install mmpretrain
-# teacher_ckpt: see the HRNet-W48 variant of this config, which this one
-# changes only in its teacher and crops.
-_base_ = [
-    './distilpose-s_stemnet_td-hm-hrnet-w48-teacher_8xb32-300e_coco-256x192.py'
-]
+# teacher_ckpt: nothing downloads at run time; see the HRNet-W48 variant.
+_base_ = ['./distilpose-s_stemnet_inference_coco-256x192.py']
 
+# codec settings (as in the base config)
+codec = dict(type='RegressionLabel', input_size=(192, 256))
+
+# model settings: the student of the base config with the two heatmap terms
 model = dict(
+    type='DistilPoseDistiller',
     teacher_cfg='mmpose::body_2d_keypoint/topdown_heatmap/coco/'
     'td-hm_ViTPose-base_8xb64-210e_coco-256x192.py',
     teacher_ckpt='https://download.openmmlab.com/mmpose/v1/'
     'body_2d_keypoint/topdown_heatmap/coco/'
-    'td-hm_ViTPose-base_8xb64-210e_coco-256x192-216eae50_20230314.pth')
+    'td-hm_ViTPose-base_8xb64-210e_coco-256x192-216eae50_20230314.pth',
+    distill_losses=dict(
+        sim_heatmap=dict(
+            type='SimulatedHeatmapLoss',
+            reduction_mode='masked',
+            loss_weight=1.0),
+        score=dict(type='ScoreDistilLoss', loss_weight=0.01)))
 
+# pipelines: the base config's, with the UDP affine
+train_pipeline = [
+    dict(type='LoadImage'),
+    dict(type='GetBBoxCenterScale'),
+    dict(type='RandomFlip', direction='horizontal'),
+    dict(type='RandomHalfBody'),
+    dict(
+        type='RandomBBoxTransform',
+        scale_factor=(0.65, 1.35),
+        rotate_factor=84),
+    dict(type='TopdownAffine', input_size=codec['input_size'], use_udp=True),
+    dict(type='GenerateTarget', encoder=codec),
+    dict(type='PackPoseInputs')
+]
+val_pipeline = [
+    dict(type='LoadImage'),
+    dict(type='GetBBoxCenterScale'),
+    dict(type='TopdownAffine', input_size=codec['input_size'], use_udp=True),
+    dict(type='PackPoseInputs')
+]
 
-def _udp(pipeline):
-    return [
-        dict(t, use_udp=True) if t['type'] == 'TopdownAffine' else t
-        for t in pipeline
-    ]
-
-
-train_dataloader = dict(
-    dataset=dict(pipeline=_udp(_base_.train_dataloader.dataset.pipeline)))
-val_dataloader = dict(
-    dataset=dict(pipeline=_udp(_base_.val_dataloader.dataset.pipeline)))
+# data loaders
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
+val_dataloader = dict(dataset=dict(pipeline=val_pipeline))
 test_dataloader = val_dataloader

@@ -3,6 +3,8 @@
 # the coordinate loss (official "hr48_3stage_coco_256x192").
 _base_ = ['./distilpose-l_hrnet-w48-3stage_inference_coco-256x192.py']
 
+# model settings
 model = dict(head=dict(with_score=False, with_sigma=False))
 
+# data loaders: 8 GPUs x 64
 train_dataloader = dict(batch_size=64)

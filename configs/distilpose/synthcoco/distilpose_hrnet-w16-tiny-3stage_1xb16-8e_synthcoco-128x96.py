@@ -2,11 +2,9 @@
 # (the shipped checkpoint; tools/demo.py --train-teacher re-creates it),
 # with the official recipe's four terms and weights. As DistilPose-L does,
 # the student's HRNet stages start from the teacher's.
-_base_ = [
-    './distilpose_hrnet-w16-tiny-3stage_inference_synthcoco-128x96.py',
-    '../../_base_/distillation/distilpose_losses.py',
-]
+_base_ = ['./distilpose_hrnet-w16-tiny-3stage_inference_synthcoco-128x96.py']
 
+# model settings: the student of the base config and its frozen teacher
 model = dict(
     type='DistilPoseDistiller',
     teacher_cfg='{{fileDirname}}/../../tokenpose/synthcoco/'
@@ -14,4 +12,16 @@ model = dict(
     teacher_ckpt='model_zoo/synthcoco/'
     'tokenpose_hrnet-w16-tiny_1xb16-4x20e_synthcoco-128x96.pth',
     init_backbone_from_teacher=True,
-    distill_losses=_base_.distill_losses)
+    distill_losses=dict(
+        vis_token=dict(type='TokenDistilLoss', loss_weight=5e-4),
+        kpt_token=dict(type='TokenDistilLoss', loss_weight=5e-4),
+        # 'masked' is the loss the official code intends; 'official'
+        # reproduces its broadcast slip (see the loss's docstring)
+        sim_heatmap=dict(
+            type='SimulatedHeatmapLoss',
+            reduction_mode='masked',
+            loss_weight=1.0),
+        # the official lookup (coord_scale=None: indices scaled by w - 1
+        # and h - 1, not the teacher's heatmap frame)
+        score=dict(
+            type='ScoreDistilLoss', loss_weight=0.01, coord_scale=None)))

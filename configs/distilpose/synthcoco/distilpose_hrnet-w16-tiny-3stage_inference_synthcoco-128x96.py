@@ -4,17 +4,159 @@
 # 4x3 patches of the 32x24 map and the DistilPose head. Its training configs:
 #   distilpose_hrnet-w16-tiny-3stage_1xb16-8e_synthcoco-128x96.py (distilled)
 #   td-reg_hrnet-w16-tiny-3stage-tde_1xb16-8e_synthcoco-128x96.py (baseline)
-_base_ = [
-    '../../_base_/models/topdown_tde_128x96.py',
-    '../../_base_/datasets/synthcoco.py',
-    '../../_base_/schedules/adam-cosine_synthcoco.py',
-    '../../_base_/backbones/hrnet-w16-tiny.py',
+_base_ = ['../../_base_/default_runtime.py']
+
+# runtime: the students' 8 epochs, validation every epoch
+train_cfg = dict(max_epochs=8, val_interval=1)
+
+# optimizer
+optim_wrapper = dict(optimizer=dict(type='Adam', lr=1e-3))
+
+# learning policy: a 100-iteration warm-up, then a cosine decay to 1e-5
+# (a longer run on the command line: train_cfg.max_epochs=N
+# param_scheduler.1.end=N)
+param_scheduler = [
+    dict(
+        type='LinearLR', begin=0, end=100, start_factor=0.01,
+        by_epoch=False),  # warm-up
+    dict(
+        type='CosineAnnealingLR',
+        begin=0,
+        end=train_cfg['max_epochs'],
+        by_epoch=True,
+        eta_min=1e-5)
 ]
 
-model = dict(
-    backbone=_base_.hrnet_w16_tiny_3stage,
-    neck=dict(in_channels=16, depth=4),
-    head=dict(_base_.distilpose_head, decoder=_base_.regression_codec))
+# automatically scaling LR based on the actual training batch size
+auto_scale_lr = dict(base_batch_size=16)
 
+# codec settings
+codec = dict(type='RegressionLabel', input_size=(96, 128))
+
+# model settings
+model = dict(
+    type='TopdownPoseEstimator',
+    data_preprocessor=dict(
+        type='PoseDataPreprocessor',
+        mean=[123.675, 116.28, 103.53],
+        std=[58.395, 57.12, 57.375],
+        bgr_to_rgb=True),
+    # stages 1-3 of the demo-size HRNet (widths 16-32-64): the last stage-3
+    # module fuses into the stride-4 branch, [N, 16, H/4, W/4]. The keys
+    # match the 4-stage HRNet, so a teacher built on it can initialise this
+    # student.
+    backbone=dict(
+        type='HRNet3Stage',
+        in_channels=3,
+        extra=dict(
+            stage1=dict(
+                num_modules=1,
+                num_branches=1,
+                block='BOTTLENECK',
+                num_blocks=(1, ),
+                num_channels=(16, )),
+            stage2=dict(
+                num_modules=1,
+                num_branches=2,
+                block='BASIC',
+                num_blocks=(1, 1),
+                num_channels=(16, 32)),
+            stage3=dict(
+                num_modules=1,
+                num_branches=3,
+                block='BASIC',
+                num_blocks=(1, 1, 1),
+                num_channels=(16, 32, 64)))),
+    # the token encoder on the stride-4 map: 4x3 patches of the 32x24 map
+    # give 64 visual tokens, plus one token per keypoint
+    neck=dict(
+        type='TokenDistillingEncoder',
+        in_channels=16,
+        input_size=codec['input_size'],
+        feature_stride=4,
+        patch_size=(3, 4),
+        num_keypoints=17,
+        embed_dims=96,
+        depth=4,
+        num_heads=4,
+        mlp_ratio=3),
+    head=dict(
+        type='DistilPoseHead',
+        in_channels=96,
+        num_joints=17,
+        with_score=True,
+        with_sigma=True,
+        loss=dict(type='SmoothL1Loss', use_target_weight=True),
+        decoder=codec),
+    # no flip test: the generated people mark their left limbs
+    test_cfg=dict(flip_test=False))
+
+# base dataset settings: the generated COCO-format people of the demo
+# (tools/generate_synthetic_coco.py; tools/demo.py writes data/synthcoco)
+dataset_type = 'CocoDataset'
+data_mode = 'topdown'
+data_root = 'data/synthcoco/'
+
+# pipelines: no flip, as the generated people mark their left limbs
+train_pipeline = [
+    dict(type='LoadImage'),
+    dict(type='GetBBoxCenterScale'),
+    dict(
+        type='RandomBBoxTransform',
+        scale_factor=(0.75, 1.25),
+        rotate_factor=30),
+    dict(type='TopdownAffine', input_size=codec['input_size']),
+    dict(type='GenerateTarget', encoder=codec),
+    dict(type='PackPoseInputs')
+]
+val_pipeline = [
+    dict(type='LoadImage'),
+    dict(type='GetBBoxCenterScale'),
+    dict(type='TopdownAffine', input_size=codec['input_size']),
+    dict(type='PackPoseInputs')
+]
+
+# data loaders: ground-truth boxes for training and validation
 train_dataloader = dict(
-    dataset=dict(pipeline=_base_.regression_train_pipeline))
+    batch_size=16,
+    num_workers=1,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        data_mode=data_mode,
+        ann_file='annotations/person_keypoints_train.json',
+        data_prefix=dict(img='train/'),
+        pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=64,
+    num_workers=1,
+    persistent_workers=True,
+    drop_last=False,
+    sampler=dict(type='DefaultSampler', shuffle=False, round_up=False),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        data_mode=data_mode,
+        ann_file='annotations/person_keypoints_val.json',
+        bbox_file=None,
+        data_prefix=dict(img='val/'),
+        test_mode=True,
+        pipeline=val_pipeline))
+test_dataloader = val_dataloader
+
+# hooks: one checkpoint, at the end
+default_hooks = dict(
+    logger=dict(interval=20), checkpoint=dict(interval=8, save_best=None))
+
+# evaluators: COCO AP, plus PCK@0.2 of the box size and the mean pixel
+# error, which still tell models apart early in training when AP is low
+val_evaluator = [
+    dict(
+        type='CocoMetric',
+        ann_file=f'{data_root}annotations/person_keypoints_val.json'),
+    dict(type='PCKAccuracy', thr=0.2, norm_item='bbox'),
+    dict(type='EPE'),
+]
+test_evaluator = val_evaluator

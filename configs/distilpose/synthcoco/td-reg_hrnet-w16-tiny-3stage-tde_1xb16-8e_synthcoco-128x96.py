@@ -4,6 +4,7 @@
 # (no teacher, no score or sigma outputs).
 _base_ = ['./distilpose_hrnet-w16-tiny-3stage_inference_synthcoco-128x96.py']
 
+# model settings
 model = dict(
     backbone=dict(
         init_cfg=dict(

@@ -3,4 +3,5 @@
 # sigma outputs).
 _base_ = ['./distilpose_stemnet-tiny_inference_synthcoco-128x96.py']
 
+# model settings
 model = dict(head=dict(with_score=False, with_sigma=False))

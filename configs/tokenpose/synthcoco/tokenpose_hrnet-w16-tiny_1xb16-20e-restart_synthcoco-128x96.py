@@ -11,4 +11,5 @@
 # AP on the generated val sets (README, "The demo: teachers").
 _base_ = ['./tokenpose_hrnet-w16-tiny_1xb16-20e_synthcoco-128x96.py']
 
+# optimizer
 optim_wrapper = dict(optimizer=dict(lr=5e-4))
