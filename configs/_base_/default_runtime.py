@@ -20,6 +20,16 @@ custom_imports = dict(
     imports=['distilpose', 'distilpose.runtime.mmengine_patches'],
     allow_failed_imports=False)
 
+# DDP through MMEngine's wrapper config rather than its built-in
+# device_ids=[LOCAL_RANK]: device_ids=None serves a CPU model (gloo) and a
+# model on its one GPU alike. MMEngine reads find_unused_parameters from
+# here (not from the top-level key) once model_wrapper_cfg is set.
+model_wrapper_cfg = dict(
+    type='MMDistributedDataParallel',
+    device_ids=None,
+    broadcast_buffers=False,
+    find_unused_parameters=False)
+
 custom_hooks = [
     dict(type='SyncBuffersHook'),
     dict(type='KeypointLayoutCheckHook'),

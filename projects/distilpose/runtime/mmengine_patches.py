@@ -17,8 +17,6 @@ import warnings
 
 import mmengine
 import torch
-from mmengine.fileio.backends import LocalBackend
-from mmengine.logging import HistoryBuffer
 from mmengine.model import is_model_wrapper
 from mmengine.runner import checkpoint as mmengine_ckpt
 from mmengine.utils import digit_version
@@ -26,8 +24,7 @@ from mmpose.datasets.datasets.base import BaseCocoStyleDataset
 
 from .. import checkpoint as safe
 from ..datasets.coco_annotations import NOT_JSON, not_json_error
-from ..fileio import atomic_write
-from . import cpu_distributed
+from . import checkpoint_saving, cpu_distributed
 
 #: MMEngine releases whose internals the fixes below replace.
 PATCHED_MMENGINE = ('0.10.0', '0.11.0')  # [first, end)
@@ -110,22 +107,12 @@ def _route_checkpoints_through_the_safe_loader() -> None:
 
 
 # ----------------------------------------------------------------- saving
-def _history_buffer_state(buffer) -> dict:
-    state = dict(buffer.__dict__)
-    state.pop('statistics_methods', None)
-    return state
-
-
-def _atomic_put(self, obj: bytes, filepath) -> None:
-    atomic_write(obj, str(filepath))
-
-
 def _save_checkpoints_safely() -> None:
-    # HistoryBuffer pickles its statistics functions as getattr() calls,
-    # which weights_only=True refuses: --resume failed on torch >= 2.6.
-    _replace(HistoryBuffer, '__getstate__', _history_buffer_state)
-    # MMEngine writes epoch_N.pth in place: a kill left a truncated file.
-    _replace(LocalBackend, 'put', _atomic_put)
+    # Checkpoints, last_checkpoint and the config dump written whole and
+    # never through a link, old checkpoints removed after the new one is
+    # saved, full disks and interrupts named: see checkpoint_saving.
+    for owner, name, new in checkpoint_saving.replacements():
+        _replace(owner, name, new)
 
 
 # ------------------------------------------------------------------- data
@@ -146,16 +133,13 @@ def _name_annotation_files_that_are_not_json() -> None:
 
 # ------------------------------------------------------------ distributed
 def _run_torchrun_on_cpu() -> None:
-    # MMEngine 0.10's torchrun set-up needs CUDA (set_device, nccl, DDP
-    # device_ids); on a CPU-only machine use gloo and device_ids=None.
+    # MMEngine 0.10's torchrun set-up calls torch.cuda.set_device and the
+    # configs ask for nccl; on a CPU-only machine use gloo.
     if torch.cuda.is_available():
         return
     from mmengine.dist import utils as dist_utils
-    from mmengine.model import MMDistributedDataParallel
     _replace(dist_utils, '_init_dist_pytorch',
              cpu_distributed.init_dist_pytorch_on_cpu)
-    _replace(MMDistributedDataParallel, '__init__',
-             cpu_distributed.ddp_init_for_cpu_modules)
 
 
 def apply() -> None:
