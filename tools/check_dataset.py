@@ -2,11 +2,15 @@
 
     python tools/check_dataset.py ANN_FILE IMG_DIR [--workers N]
 
-Reports, per file, missing, empty and undecodable images, annotations
-whose keypoint count differs from the category's (or --num-keypoints),
-boxes without area or outside their image, and annotations of unknown
-images, with counts. Exit status 1 if anything was found. Training runs
-the same check without decoding (DatasetCheckHook).
+Reports, per file (image and annotation id), missing, empty and
+undecodable images, annotations whose keypoint count differs from the
+category's (or --num-keypoints), visibility flags outside {0, 1, 2},
+keypoints or boxes that are not finite numbers, labelled keypoints more
+than one image size outside their image, boxes without area or outside
+their image, annotations of unknown images, and a file without people
+(no annotation with labelled keypoints), with counts per kind. Exit
+status 1 if anything was found. Training runs the same check without
+decoding (DatasetCheckHook).
 """
 import argparse
 import os

@@ -14,6 +14,7 @@ import http.server
 import json
 import os
 import os.path as osp
+import pathlib
 import re
 import shutil
 import socket
@@ -22,6 +23,7 @@ import time
 import uuid
 import warnings
 
+import cv2
 import numpy as np
 import pytest
 import torch
@@ -192,10 +194,12 @@ def test_k_metainfo_that_does_not_fit_its_keypoints(data, tmp_path,
 
 # ------------------------------------------------- (f), (g) inference
 @pytest.fixture(scope='module')
-def model(data, tmp_path_factory):
+def model(tmp_path_factory):
+    """The toy baseline with random weights (no data needed)."""
     from mmpose.apis import init_model
-    cfg = tiny_config('baseline', data, str(tmp_path_factory.mktemp('m')))
-    return init_model(cfg, None, device='cpu')
+    folder = str(tmp_path_factory.mktemp('m'))
+    return init_model(tiny_config('baseline', folder, folder), None,
+                      device='cpu')
 
 
 def val_images(data, n):
@@ -288,16 +292,89 @@ def test_g_degenerate_boxes_are_skipped(data, model):
         results = inference_images(model, [image, image], [boxes, []])
     messages = skipped(record)
     assert len(messages) == 5
-    assert 'Box 1' in messages[0] and 'non-finite' in messages[0]
-    for i, message in enumerate(messages[1:], start=2):
-        assert f'Box {i}' in message and 'empty, inverted or outside' \
-            in message
+    assert 'Box 1 (xyxy [nan, 0, 50, 50])' in messages[0] and \
+        'it has a non-finite coordinate' in messages[0]
+    for i in (2, 3):
+        assert f'Box {i}' in messages[i - 1] and 'it is empty or inverted '\
+            "(x2 <= x1 or y2 <= y1; give [x, y, w, h] boxes with " \
+            "bbox_format='xywh')" in messages[i - 1]
+    for i in (4, 5):
+        assert f'Box {i}' in messages[i - 1] and 'pixels of the 128x128 ' \
+            'image (it lies outside)' in messages[i - 1]
     kept = results[0].pred_instances
     assert np.allclose(kept.bboxes, [[10, 10, 60, 100]])
     assert kept.keypoints.shape == (1, 17, 2)
     assert np.isfinite(kept.keypoints).all()
     # An empty box list means nobody, not MMPose's whole-image fallback.
     assert results[1].pred_instances.keypoints.shape == (0, 17, 2)
+
+
+def blank_image(path, width, height) -> str:
+    cv2.imwrite(str(path), np.full((height, width, 3), 128, np.uint8))
+    return str(path)
+
+
+def test_images_too_small_for_a_pose_are_skipped(model, tmp_path):
+    """A 1x1 image gave 17 made-up keypoints."""
+    good = blank_image(tmp_path / 'good.png', 48, 64)
+    thin = blank_image(tmp_path / 'thin.png', 40, 7)
+    images = [np.zeros((1, 1, 3), np.uint8), thin, good,
+              np.zeros((8, 8, 3), np.uint8)]
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter('always')
+        results = inference_images(model, images)
+    assert skipped(record) == [
+        'image 0 skipped: it is 1x1 pixels, under the 8x8 that a pose can '
+        'be found in (the keypoints would be made up).',
+        f'image 1 ({thin}) skipped: it is 40x7 pixels, under the 8x8 that '
+        'a pose can be found in (the keypoints would be made up).']
+    assert [r is None for r in results] == [True, True, False, False]
+    assert results[2].pred_instances.keypoints.shape == (1, 17, 2)
+
+
+def test_malformed_boxes_are_skipped_with_the_reason(model, tmp_path):
+    """A box of 3 numbers raised a numpy reshape error."""
+    image = blank_image(tmp_path / 'person.png', 48, 64)
+    boxes = [[1, 2, 3], [5, 5, 40, 60], [1, 2, 3, 4, 5], ['a', 1, 2, 3],
+             [1, 2, float('inf'), 4], None]
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter('always')
+        results = inference_images(model, [image, image, image],
+                                   [boxes, [1, 2, 3], [[5, 5, 30, 0]]],
+                                   bbox_format='xywh')
+    name = f'image 0 ({image})'
+    assert skipped(record) == [
+        f'Box 0 (xywh [1, 2, 3]) of {name} skipped: it has 3 values, not 4.',
+        f'Box 2 (xywh [1, 2, 3, 4, 5]) of {name} skipped: it has 5 values, '
+        'not 4.',
+        f"Box 3 (xywh ['a', 1, 2, 3]) of {name} skipped: it has a value "
+        'that is not a number.',
+        f'Box 4 (xywh [1, 2, inf, 4]) of {name} skipped: it has a '
+        'non-finite coordinate.',
+        f'Box 5 (xywh None) of {name} skipped: it is not a list of 4 '
+        'numbers.',
+        f'Box 0 (xywh [1, 2, 3]) of image 1 ({image}) skipped: it has 3 '
+        'values, not 4.',
+        f'Box 0 (xywh [5, 5, 30, 0]) of image 2 ({image}) skipped: it is '
+        'empty or inverted (w or h <= 0).']
+    assert np.allclose(results[0].pred_instances.bboxes, [[5, 5, 45, 65]])
+    for result in results[1:]:
+        assert result.pred_instances.keypoints.shape == (0, 17, 2)
+
+
+@pytest.mark.parametrize('as_path', [str, pathlib.Path])
+def test_a_single_path_is_one_image(model, tmp_path, as_path):
+    """A string was read character by character, one warning each."""
+    image = as_path(blank_image(tmp_path / 'one_person.png', 48, 64))
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter('always')
+        whole, = inference_images(model, image)
+        boxed, = inference_images(model, image, [[5, 5, 40, 60],
+                                                 [0, 0, 20, 30]])
+    assert skipped(record) == []
+    assert np.allclose(whole.pred_instances.bboxes, [[0, 0, 48, 64]])
+    assert np.allclose(boxed.pred_instances.bboxes,
+                       [[5, 5, 40, 60], [0, 0, 20, 30]])
 
 
 def test_inference_through_mmpose_inferencer(data, tmp_path):

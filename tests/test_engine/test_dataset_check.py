@@ -1,7 +1,9 @@
-"""Bad data caught before training (issue 12, item 3): each bad sample is
-reported with its file, with counts, by the build-time hook and by
+"""Bad data caught before training: each bad sample is reported with its
+file, with counts, by the build-time hook and by
 ``tools/check_dataset.py``; a non-JSON annotation file is named; with
-``skip_bad_samples=True`` training goes on without the bad samples."""
+``skip_bad_samples=True`` training goes on without the bad samples.
+Bad keypoint values and files without people: test_bad_keypoint_data.py.
+"""
 import glob
 import json
 import os

@@ -23,7 +23,8 @@ from mmengine.utils import digit_version
 from mmpose.datasets.datasets.base import BaseCocoStyleDataset
 
 from .. import checkpoint as safe
-from ..datasets.coco_annotations import NOT_JSON, not_json_error
+from ..datasets.coco_annotations import (NOT_JSON, no_people_error,
+                                         not_json_error)
 from . import checkpoint_saving, cpu_distributed
 
 #: MMEngine releases whose internals the fixes below replace.
@@ -119,9 +120,15 @@ def _save_checkpoints_safely() -> None:
 def _load_annotations_naming_the_file(self):
     original = _ORIGINAL[(BaseCocoStyleDataset, '_load_annotations')]
     try:
-        return original(self)
+        loaded = original(self)
     except NOT_JSON as err:
         raise not_json_error(self.ann_file, err) from err
+    # MMEngine builds the dataset before any hook runs and fails on an
+    # empty one with "need at least one array to concatenate".
+    error = no_people_error(self.ann_file, loaded[0])
+    if error is not None:
+        raise error
+    return loaded
 
 
 def _name_annotation_files_that_are_not_json() -> None:

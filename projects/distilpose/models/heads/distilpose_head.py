@@ -12,6 +12,8 @@ from mmpose.utils.tensor_utils import to_numpy
 from mmpose.utils.typing import ConfigType, OptSampleList, Predictions
 from torch import Tensor
 
+from ..losses.loss_weight import check_loss_weights
+
 
 @MODELS.register_module()
 class DistilPoseHead(BaseHead):
@@ -67,6 +69,7 @@ class DistilPoseHead(BaseHead):
         self.with_sigma = with_sigma
         self.out_channels = 2 + int(with_score) + 2 * int(with_sigma)
         self.loss_module = MODELS.build(loss)
+        check_loss_weights(self.loss_module, 'model.head.loss')
         self.decoder = (
             KEYPOINT_CODECS.build(decoder) if decoder is not None else None)
         self.norm = nn.LayerNorm(in_channels)
@@ -141,7 +144,9 @@ class DistilPoseHead(BaseHead):
         else:
             outputs = self.forward(feats)
 
-        coords, score, _ = self.split_outputs(outputs)
+        # float32 for decoding and numpy (which has no BF16), whatever
+        # precision the network ran in (autocast, AMP validation).
+        coords, score, _ = self.split_outputs(outputs.float())
         preds = self.decode(coords.unsqueeze(1))
         if score is not None:
             for pred, kpt_score in zip(preds, to_numpy(score)):
@@ -165,13 +170,18 @@ class DistilPoseHead(BaseHead):
 
     def loss_by_outputs(self, outputs: Tensor,
                         batch_data_samples: OptSampleList) -> dict:
-        """Coordinate loss and PCK accuracy from precomputed outputs."""
+        """Coordinate loss and PCK accuracy from precomputed outputs.
+
+        Under mixed precision (``AmpOptimWrapper``, BF16 or fp16 autocast)
+        the outputs are half precision: the loss and the accuracy are
+        computed on float32 (numpy has no BF16).
+        """
         labels, weights = self.get_targets(batch_data_samples)
-        coords = outputs[..., :2]
+        coords = outputs[..., :2].float()
         losses = dict(
             loss_kpt=self.loss_module(coords, labels, weights.unsqueeze(-1)))
         _, avg_acc, _ = keypoint_pck_accuracy(
-            pred=to_numpy(coords),
+            pred=to_numpy(coords.detach()),
             gt=to_numpy(labels),
             mask=to_numpy(weights) > 0,
             thr=0.05,

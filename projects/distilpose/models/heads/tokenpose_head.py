@@ -5,6 +5,8 @@ from mmpose.models.heads import HeatmapHead
 from mmpose.registry import MODELS
 from torch import Tensor
 
+from ..losses.loss_weight import check_loss_weights
+
 
 @MODELS.register_module()
 class TokenPoseHead(HeatmapHead):
@@ -57,6 +59,7 @@ class TokenPoseHead(HeatmapHead):
             loss=loss,
             decoder=decoder,
             init_cfg=init_cfg)
+        check_loss_weights(self.loss_module, 'model.head.loss')
         self.heatmap_size = tuple(heatmap_size)
         self.zero_init_last = zero_init_last
         if decoder is not None:

@@ -12,6 +12,8 @@ import torch.nn.functional as F
 from mmpose.registry import MODELS
 from torch import Tensor
 
+from .loss_weight import check_loss_weight
+
 
 @MODELS.register_module()
 class TokenDistilLoss(nn.Module):
@@ -19,7 +21,8 @@ class TokenDistilLoss(nn.Module):
 
     def __init__(self, loss_weight: float = 5e-4):
         super().__init__()
-        self.loss_weight = loss_weight
+        self.loss_weight = check_loss_weight(
+            loss_weight, f'{type(self).__name__} loss_weight')
 
     def forward(self, student_tokens: Tensor, teacher_tokens: Tensor):
         if student_tokens.shape != teacher_tokens.shape:
@@ -106,7 +109,8 @@ class SimulatedHeatmapLoss(nn.Module):
         self.heatmap_size = tuple(heatmap_size)
         self.coord_scale = None if coord_scale is None else tuple(coord_scale)
         self.reduction_mode = reduction_mode
-        self.loss_weight = loss_weight
+        self.loss_weight = check_loss_weight(
+            loss_weight, f'{type(self).__name__} loss_weight')
 
     def forward(self, coords: Tensor, sigma: Tensor, teacher_heatmaps: Tensor,
                 weights: Tensor) -> Tensor:
@@ -152,7 +156,8 @@ class ScoreDistilLoss(nn.Module):
                  loss_weight: float = 0.01,
                  coord_scale: Optional[Sequence[float]] = None):
         super().__init__()
-        self.loss_weight = loss_weight
+        self.loss_weight = check_loss_weight(
+            loss_weight, f'{type(self).__name__} loss_weight')
         self.coord_scale = None if coord_scale is None else tuple(coord_scale)
 
     @staticmethod

@@ -1,15 +1,15 @@
 """Refuse a train dataset with missing or broken samples before the first
-step (or skip them on request); the checks are in
-:mod:`distilpose.datasets.dataset_check`."""
+step (or skip them on request), and one without people in any case; the
+checks are in :mod:`distilpose.datasets.dataset_check`."""
 from typing import List
 
 from mmengine.dataset import DefaultSampler, InfiniteSampler
 from mmengine.hooks import Hook
 from mmpose.registry import HOOKS
 
-from ...datasets.dataset_check import (FATAL, Problem, check_coco_dataset,
-                                       dataset_files, format_report,
-                                       samples_of)
+from ...datasets.dataset_check import (FATAL, UNUSABLE, Problem,
+                                       check_coco_dataset, dataset_files,
+                                       format_report, samples_of)
 
 
 def refit_train_loader(runner) -> None:
@@ -46,9 +46,11 @@ def _option_hint(runner) -> str:
 @HOOKS.register_module()
 class DatasetCheckHook(Hook):
     """Before the first step, refuse a train dataset with missing or empty
-    images or annotations whose keypoint count differs from the dataset's,
-    with the report; warn with the count of degenerate boxes (which MMPose
-    drops or clips).
+    images, annotations whose keypoint count differs from the dataset's,
+    visibility flags outside {0, 1, 2}, non-finite keypoints or boxes, or
+    labelled keypoints far outside their image, with the report; warn with
+    the count of degenerate boxes (which MMPose drops or clips). An
+    annotation file without people is refused even with skipping.
 
     It reads the annotation file and stats every image (seconds even on
     COCO); ``tools/check_dataset.py`` also decodes every image.
@@ -77,8 +79,13 @@ class DatasetCheckHook(Hook):
         ann_file, img_dir = files
         num = (getattr(dataset, 'metainfo', None) or {}).get('num_keypoints')
         problems = check_coco_dataset(ann_file, img_dir, num)
-        fatal = [p for p in problems if p.kind in FATAL]
         source = f'The train dataset {ann_file}'
+        unusable = [p for p in problems if p.kind in UNUSABLE]
+        if unusable:
+            raise ValueError(
+                f'{source} has {unusable[0].detail} skip_bad_samples=True '
+                'cannot help: no sample would be left.')
+        fatal = [p for p in problems if p.kind in FATAL]
         if fatal and self.skip_bad_samples:
             self._skip(runner, dataset, fatal, source)
         elif fatal:
@@ -88,7 +95,7 @@ class DatasetCheckHook(Hook):
                 f'without them with {_option_hint(runner)}; '
                 f'`python tools/check_dataset.py {ann_file} {img_dir}` '
                 'lists all problems and also decodes every image.')
-        degenerate = [p for p in problems if p.kind not in FATAL]
+        degenerate = [p for p in problems if p.kind == 'degenerate box']
         if degenerate:
             runner.logger.warning(
                 format_report(degenerate, source, limit=5) +
