@@ -1,12 +1,13 @@
-"""Bad inputs (items 1a-1g, 1j, 1k): each stops with a message that says
-what is wrong and how to fix it, and leaves no checkpoint behind (an
-annotation file that is not JSON included); bad images and boxes in
-inference are skipped with a warning, an output folder that cannot be
-written is an error before any work, and no partial picture is left.
+"""Bad inputs through MMEngine's runner, as ``mim train`` meets them:
+each stops with a message that says what is wrong and how to fix it, and
+leaves no checkpoint behind (an annotation file that is not JSON
+included); bad images and boxes in inference are skipped with a warning,
+an output folder that cannot be written is an error before any work, and
+no partial picture is left.
 
-The model-level messages of (a)-(d) are tested in test_distiller.py and
-test_token_encoder.py; (i) in test_convert.py; here the same errors are
-checked through MMEngine's runner, as ``mim train`` meets them.
+The model-level messages (teacher checkpoint, keypoint counts, patch
+grid) are also tested in test_distiller.py and test_token_encoder.py, the
+converter's in test_convert.py.
 """
 import functools
 import glob
@@ -68,15 +69,15 @@ def student_cfg(data, tmp_path, teacher_ckpt, **teacher_changes):
     return cfg
 
 
-# ------------------------------------------------- (a)-(d) via the runner
-def test_a_missing_teacher_checkpoint(data, tmp_path):
+# ------------------------------------- teacher and model via the runner
+def test_a_missing_teacher_checkpoint_is_named(data, tmp_path):
     cfg = student_cfg(data, tmp_path, str(tmp_path / 'missing.pth'))
     assert_stops_without_output(cfg, FileNotFoundError,
                                 'teacher checkpoint', 'does not exist',
                                 'model.teacher_ckpt=')
 
 
-def test_b_teacher_checkpoint_of_another_architecture(data, tmp_path):
+def test_a_teacher_checkpoint_of_another_architecture_is_named(data, tmp_path):
     baseline = tiny_config('baseline', data, str(tmp_path))
     init_default_scope('mmpose')
     path = str(tmp_path / 'baseline.pth')
@@ -89,7 +90,7 @@ def test_b_teacher_checkpoint_of_another_architecture(data, tmp_path):
                                 'Check that the checkpoint was trained')
 
 
-def test_c_teacher_with_other_keypoint_count(data, tmp_path):
+def test_a_teacher_with_another_keypoint_count_is_refused(data, tmp_path):
     ckpt = save_teacher(data, str(tmp_path / 't16.pth'), num_keypoints=16)
     cfg = student_cfg(data, tmp_path, ckpt)
     cfg.model.teacher_cfg.neck.num_keypoints = 16
@@ -99,23 +100,25 @@ def test_c_teacher_with_other_keypoint_count(data, tmp_path):
                                 'head 16')
 
 
-def test_d_feature_map_not_divisible_into_patches(data, tmp_path):
+def test_a_feature_map_not_divisible_into_patches_is_refused(data, tmp_path):
     cfg = tiny_config('baseline', data, str(tmp_path / 'work'))
     cfg.model.neck.patch_size = (5, 4)
     assert_stops_without_output(cfg, ValueError, 'does not divide into',
                                 'patch_size')
 
 
-def test_d_input_size_other_than_the_embedding_grid(data, tmp_path):
+def test_an_input_size_other_than_the_embedding_grid_is_refused(
+        data, tmp_path):
     cfg = tiny_config('baseline', data, str(tmp_path / 'work'))
     cfg.model.neck.input_size = (96, 112)  # the data is 96x128
     assert_stops_without_output(cfg, ValueError, 'built for a 24x28',
                                 'got 24x32', 'input size of the data')
 
 
-# ------------------------------------------- (e), (k) keypoint layouts
+# ---------------------------------------------------- keypoint layouts
 @pytest.mark.parametrize('mode', ['train', 'test'])
-def test_e_dataset_with_other_keypoint_count(data, tmp_path, mode):
+def test_a_dataset_with_another_keypoint_count_is_refused(
+        data, tmp_path, mode):
     cfg = tiny_config('baseline', data, str(tmp_path / 'work'),
                       num_keypoints=16)
     assert_stops_without_output(
@@ -124,7 +127,7 @@ def test_e_dataset_with_other_keypoint_count(data, tmp_path, mode):
         'Set num_keypoints', 'metainfo=dict(from_file=', mode=mode)
 
 
-def test_e_annotations_with_other_keypoint_count(data, tmp_path):
+def test_annotations_with_another_keypoint_count_are_refused(data, tmp_path):
     """A 16-keypoint metainfo and model on 17-keypoint annotations."""
     info = without_keypoint(coco_dataset_info(), 'nose')
     meta = write_dataset_info(info, str(tmp_path / 'meta16.py'))
@@ -135,7 +138,7 @@ def test_e_annotations_with_other_keypoint_count(data, tmp_path):
                                 'metainfo has 16')
 
 
-def test_e_one_annotation_with_other_keypoint_count(data, tmp_path):
+def test_one_annotation_with_another_keypoint_count_is_refused(data, tmp_path):
     """One malformed annotation, not the first: named (its id and image),
     with advice about the annotation, not the metainfo."""
     root = str(tmp_path / 'data')
@@ -182,8 +185,8 @@ def _one_sided_swap(info):
     (_one_sided_swap, ("keypoint 'left_eye' swaps with 'right_eye', which "
                        "swaps with 'right_eye'", "'swap'")),
 ])
-def test_k_metainfo_that_does_not_fit_its_keypoints(data, tmp_path,
-                                                    breakage, phrases):
+def test_metainfo_that_does_not_fit_its_keypoints_is_refused(
+        data, tmp_path, breakage, phrases):
     info = coco_dataset_info()
     breakage(info)
     meta = write_dataset_info(info, str(tmp_path / 'meta.py'))
@@ -192,7 +195,7 @@ def test_k_metainfo_that_does_not_fit_its_keypoints(data, tmp_path,
     assert_stops_without_output(cfg, ValueError, *phrases)
 
 
-# ------------------------------------------------- (f), (g) inference
+# ----------------------------------------------------------- inference
 @pytest.fixture(scope='module')
 def model(tmp_path_factory):
     """The toy baseline with random weights (no data needed)."""
@@ -212,7 +215,7 @@ def skipped(record):
             if issubclass(w.category, SkippedInputWarning)]
 
 
-def test_f_unreadable_images_are_skipped_and_the_rest_completes(
+def test_unreadable_images_are_skipped_and_the_rest_completes(
         data, model, tmp_path):
     good = val_images(data, 2)
     corrupt = tmp_path / 'corrupt.jpg'
@@ -282,7 +285,7 @@ def test_pictures_are_written_whole_or_not_at_all(data, model, tmp_path,
         osp.splitext(osp.basename(first))[0] + '.png']
 
 
-def test_g_degenerate_boxes_are_skipped(data, model):
+def test_degenerate_boxes_are_skipped(data, model):
     image = val_images(data, 1)[0]
     boxes = [[10, 10, 60, 100],  # fine
              [np.nan, 0, 50, 50], [10, 10, 10, 50], [60, 100, 10, 10],
@@ -399,8 +402,8 @@ def test_inference_through_mmpose_inferencer(data, tmp_path):
                                                     f'{stem}_1.png']
 
 
-# --------------------------------------------------- (j) pretrained URLs
-def test_j_pretrained_url_without_network_fails_fast(data, tmp_path,
+# ------------------------------------------------------ pretrained URLs
+def test_a_pretrained_url_without_network_fails_fast(data, tmp_path,
                                                      monkeypatch):
     monkeypatch.setattr(download, 'PROBE_TIMEOUT_S', 2.0)
     for proxy in ('http_proxy', 'HTTP_PROXY'):
@@ -416,7 +419,7 @@ def test_j_pretrained_url_without_network_fails_fast(data, tmp_path,
     assert time.monotonic() - start < 20
 
 
-def test_j_the_probe_goes_through_a_configured_proxy(monkeypatch):
+def test_the_network_probe_goes_through_a_configured_proxy(monkeypatch):
     """Clusters reach the internet through proxies: the probe must ask
     the proxy (here a closed local port), not the host itself."""
     with socket.socket() as s:
@@ -435,7 +438,7 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-def test_j_url_checkpoints_still_load_with_network(tmp_path, monkeypatch):
+def test_url_checkpoints_still_load_with_network(tmp_path, monkeypatch):
     """With a reachable host the download goes on (MMEngine's loader), and
     a file in torch's hub cache is used without any network."""
     served = tmp_path / 'served'

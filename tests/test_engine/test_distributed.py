@@ -1,4 +1,4 @@
-"""Distributed training (item 3): DistSyncBN equals BatchNorm on the whole
+"""Distributed training: DistSyncBN equals BatchNorm on the whole
 batch, and ``torchrun --nproc_per_node=2`` of the distillation config
 trains like one process with the same total batch."""
 import json

@@ -1,5 +1,5 @@
-"""Any keypoint set (item 5) and the frozen teacher under the runner
-(item 4): a 16-keypoint layout (COCO without the nose, so the flip pairs
+"""Any keypoint set, and the frozen teacher under the runner: a 16-keypoint
+layout (COCO without the nose, so the flip pairs
 and skeleton differ from COCO's) trains and evaluates end to end, teacher
 then student, with K taken from the config and the dataset metainfo."""
 import math
