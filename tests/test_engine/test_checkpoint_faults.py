@@ -1,4 +1,4 @@
-"""Faults (issue 12, item 2): checkpoints are written atomically,
+"""Faults: checkpoints are written atomically,
 ``--resume`` skips a truncated newest checkpoint, and a non-finite
 prediction of the distiller reaches ``FiniteLossHook``."""
 import os
@@ -18,6 +18,7 @@ import distilpose.runtime.mmengine_patches  # noqa: F401
 from distilpose import checkpoint as safe
 from distilpose.checkpoint import safe_torch_load
 from distilpose.models.losses import ScoreDistilLoss
+from distilpose.runtime import resume as resume_module
 from distilpose.runtime.hooks import (ResumeFromReadableCheckpointHook,
                                       resume_hook)
 from distilpose.runtime.resume import latest_readable_checkpoint
@@ -80,8 +81,9 @@ def run_resume_hook(work_dir, monkeypatch, resume: bool):
     """The hook's ``before_run`` on a stand-in runner; returns the runner
     and what the hook logged, as (message, keyword arguments)."""
     logged = []
-    monkeypatch.setattr(resume_hook, 'print_log',
-                        lambda msg, **kw: logged.append((msg, kw)))
+    for module in (resume_hook, resume_module):
+        monkeypatch.setattr(module, 'print_log',
+                            lambda msg, **kw: logged.append((msg, kw)))
     runner = types.SimpleNamespace(_resume=resume, _load_from=None,
                                    work_dir=str(work_dir))
     ResumeFromReadableCheckpointHook().before_run(runner)
@@ -99,14 +101,15 @@ def test_resume_falls_back_with_a_warning_naming_the_file(
     assert kwargs['level'] == 30  # WARNING
 
 
-def test_resume_of_a_readable_or_given_checkpoint_is_unchanged(tmp_path):
+def test_resume_takes_a_readable_latest_or_the_given_checkpoint(tmp_path):
     torch.save({}, tmp_path / 'epoch_1.pth')
     (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'epoch_1.pth'))
-    for load_from in (None, 'given.pth'):
+    for load_from, taken in ((None, str(tmp_path / 'epoch_1.pth')),
+                             ('given.pth', 'given.pth')):
         runner = types.SimpleNamespace(_resume=True, _load_from=load_from,
                                        work_dir=str(tmp_path))
         ResumeFromReadableCheckpointHook().before_run(runner)
-        assert runner._load_from == load_from
+        assert runner._load_from == taken
 
 
 def test_temporary_files_of_a_killed_write_are_removed_on_the_next_run(

@@ -1,4 +1,4 @@
-"""Exact resume (item 2): a distillation run killed with SIGKILL in the
+"""Exact resume: a distillation run killed with SIGKILL in the
 middle of an epoch, or while a checkpoint is written, and resumed with
 ``--resume`` ends with the same weights, bit for bit, as an uninterrupted
 run (CPU, deterministic)."""

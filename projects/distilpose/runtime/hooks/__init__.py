@@ -3,6 +3,7 @@ enables them. Priorities matter: the layout check (VERY_HIGH) runs before
 the dataset check (HIGH, or HIGHEST when it skips bad samples, so the
 layout check sees the kept samples only), and the resume fallback
 (VERY_HIGH, ``before_run``) before MMEngine's own resume."""
+from .channels_last_hook import ChannelsLastHook
 from .dataset_check_hook import DatasetCheckHook
 from .epoch_reseed_hook import EpochReseedHook
 from .finite_loss_hook import FiniteLossHook
@@ -12,7 +13,7 @@ from .rank_mean_loss_hook import MeanLossAcrossRanksHook
 from .resume_hook import ResumeFromReadableCheckpointHook
 
 __all__ = [
-    'DatasetCheckHook', 'EpochReseedHook', 'FiniteLossHook',
-    'InferencePrecisionHook', 'KeypointLayoutCheckHook',
+    'ChannelsLastHook', 'DatasetCheckHook', 'EpochReseedHook',
+    'FiniteLossHook', 'InferencePrecisionHook', 'KeypointLayoutCheckHook',
     'MeanLossAcrossRanksHook', 'ResumeFromReadableCheckpointHook'
 ]

@@ -34,8 +34,11 @@ class InferencePrecisionHook(Hook):
         precision, compile_, model = self._switch(runner)
         if precision != 'fp32' or compile_:
             set_inference_precision(model, precision, compile_)
-            runner.logger.info(f'inference in {precision}'
-                               f'{" with torch.compile" if compile_ else ""}')
+            param = next(model.parameters(), None)
+            device = 'cpu' if param is None else param.device.type
+            runner.logger.info(
+                f'inference in {precision}'
+                f'{" with torch.compile" if compile_ else ""} on {device}')
 
     def _restore(self, runner) -> None:
         precision, compile_, model = self._switch(runner)
