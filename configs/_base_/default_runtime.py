@@ -4,14 +4,18 @@
 # torchrun), and its reliability hooks (projects/distilpose/runtime/hooks/):
 #   KeypointLayoutCheckHook  model, metainfo and annotations agree on the
 #                            keypoints, checked before any work is done
-#   DatasetCheckHook         missing/empty images and wrong keypoint counts
-#                            in the train annotations, refused up front
+#   DatasetCheckHook         missing/empty images, wrong keypoint counts,
+#                            bad visibility flags, non-finite or far-off
+#                            keypoints in the train annotations, refused
+#                            up front (or skipped: skip_bad_samples=True)
 #   FiniteLossHook           stop at the first NaN/inf loss, before saving
 #   EpochReseedHook          RNGs reseeded from (seed, epoch, rank) every
 #                            epoch: --resume continues exactly
 #   MeanLossAcrossRanksHook  distributed runs log the mean loss over ranks
 #   ResumeFromReadableCheckpointHook
-#                            --resume skips a truncated newest checkpoint
+#                            --resume takes the newest complete checkpoint
+#                            of this work dir, saying what it skipped, and
+#                            refuses a load_from behind the work dir
 #   InferencePrecisionHook   model.test_cfg.precision='bf16' / compile=True
 #                            for validation and testing (default: fp32)
 _base_ = 'mmpose::_base_/default_runtime.py'
