@@ -1,9 +1,13 @@
-"""Speed of DistilPose against its teacher and MMPose peers, on this CPU.
+"""Speed of DistilPose against its teacher and MMPose peers, on this CPU
+or a GPU.
 
     python tools/benchmark.py [--out results/benchmark] [--rounds 5]
                               [--models NAME_OR_CONFIG ...]
                               [--reference NAME] [--quick] [--no-train]
                               [--no-memory] [--no-compile] [--max-wait 30]
+    python tools/benchmark.py --device cuda [--batch 256] [--warmup 5]
+                              [--reps 20] [--precisions fp32 bf16 fp16]
+                              [--models ...] [--out ...]
 
 Models (default: the catalogue of ``benchmarking/models.py``: DistilPose-S
 and -L, the TokenPose HRNet-W48 teacher, and RTMPose-s, HRNet-W32 and
@@ -23,6 +27,13 @@ project's targets) is in the README, section "Performance".
 
 Writes ``benchmark.md`` (what is printed), ``benchmark.json`` (every sample)
 and ``benchmark.png`` to ``--out``.
+
+``--device cuda`` times the same models on the GPU instead
+(``benchmarking/gpu.py``): latency at batch 1 and images/s at ``--batch``
+(default 256) in fp32, BF16 (``test_cfg.precision='bf16'``) and fp16
+autocast, with CUDA events after warm-up, and peak GPU memory; it writes
+``benchmark_cuda.md`` and ``benchmark_cuda.json``. Training on the GPU:
+``tools/train_throughput.py --device cuda``.
 """
 import argparse
 import json
@@ -33,6 +44,7 @@ import time
 
 import onnxruntime as ort
 import torch
+from benchmarking import gpu
 from benchmarking.analysis import machine_name, model_complexity
 from benchmarking.inference import (TORCH_ENGINES, gemm_peaks, ort_runner,
                                     torch_network, torch_runner)
@@ -51,12 +63,28 @@ THREADS = 2
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--out', default='results/benchmark')
+    parser.add_argument(
+        '--device',
+        choices=['cpu', 'cuda'],
+        default='cpu',
+        help='cpu (default): every CPU path, as above; cuda: PyTorch on the '
+        'GPU in fp32, BF16 and fp16')
     parser.add_argument('--rounds', type=int, default=5,
-                        help='interleaved rounds of inference timing')
-    parser.add_argument('--reps', type=int, default=5,
-                        help='batch-1 calls per case and round')
-    parser.add_argument('--batch', type=int, default=32,
-                        help='the large inference batch')
+                        help='interleaved rounds of inference timing (CPU)')
+    parser.add_argument(
+        '--reps',
+        type=int,
+        default=None,
+        help='batch-1 calls per case and round (CPU, default 5); timed '
+        'batch-1 calls per case (GPU, default 20)')
+    parser.add_argument('--batch', type=int, default=None,
+                        help='the large inference batch (default: 32 on the '
+                        'CPU, 256 on the GPU)')
+    parser.add_argument('--warmup', type=int, default=5,
+                        help='untimed calls before each GPU case')
+    parser.add_argument('--precisions', nargs='+', choices=gpu.PRECISIONS,
+                        default=list(gpu.PRECISIONS),
+                        help='the GPU precisions timed')
     parser.add_argument('--train-batch', type=int, default=32)
     parser.add_argument('--train-rounds', type=int, default=3)
     parser.add_argument(
@@ -86,9 +114,18 @@ def parse_args(argv=None):
         help='leave out torch.compile (its first call compiles, 30 s or '
         'more per model and batch size)')
     args = parser.parse_args(argv)
+    refusal = gpu.cuda_refusal(args.device)
+    if refusal:
+        parser.error(refusal)
+    cuda = args.device == 'cuda'
+    if args.reps is None:
+        args.reps = 20 if cuda else 5
+    if args.batch is None:
+        args.batch = 256 if cuda else 32
     if args.quick:
         args.rounds = args.reps = args.train_rounds = 2
         args.batch = args.train_batch = 4
+        args.warmup = 1
     try:
         args.configs = resolve(args.models)
     except ValueError as err:
@@ -171,10 +208,36 @@ def run(args) -> dict:
     return res
 
 
+def run_gpu(args) -> str:
+    """The GPU tables (``benchmarking/gpu.py``), written to ``--out``."""
+    cpu_only = [flag for flag, on in (('--no-train', args.no_train),
+                                      ('--no-memory', args.no_memory),
+                                      ('--no-compile', args.no_compile))
+                if on]
+    if cpu_only:
+        print(f'{", ".join(cpu_only)}: CPU options, without effect on '
+              'the GPU (which times no training and no torch.compile)')
+    torch.backends.cudnn.benchmark = True  # fixed shapes: the best kernels
+    res = gpu.measure(args.configs, args.device, args.batch,
+                      args.precisions, args.warmup, args.reps,
+                      big_reps=max(2, min(args.reps, 8)))
+    text = gpu.report(res)
+    with open(osp.join(args.out, 'benchmark_cuda.json'), 'w') as f:
+        json.dump(res, f, indent=1)
+    with open(osp.join(args.out, 'benchmark_cuda.md'), 'w') as f:
+        f.write(text)
+    return text
+
+
 def main(argv=None):
     args = parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
     start = time.perf_counter()
+    if args.device == 'cuda':
+        print('\n' + run_gpu(args))
+        print(f'(ran {time.perf_counter() - start:.0f} s; written to '
+              f'{args.out}/benchmark_cuda.md, .json)')
+        return
     res = run(args)
     text = report(res, args.reference, THREADS,
                   osp.join(args.out, 'benchmark.png'))

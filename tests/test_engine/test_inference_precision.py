@@ -1,6 +1,7 @@
 """BF16 autocast and torch.compile for inference: the demo's trained
 student agrees with fp32 on generated images, outputs stay float32, fp32
-comes back exactly, bad switches are refused."""
+comes back exactly, bad switches are refused, the autocast runs on the
+device of the model's inputs (CPU or GPU)."""
 import os
 import os.path as osp
 import warnings
@@ -10,10 +11,12 @@ import pytest
 import torch
 from benchmarking.analysis import machine_name
 from conftest import ROOT, config_path, person_boxes
+from device_utils import AutocastSpy, FakeCudaTensor, needs_cuda
 from engine_utils import one_thread  # noqa: F401  (fixture)
 from engine_utils import build_runner, make_data, tiny_config
 from mmpose.apis import inference_topdown, init_model
 
+from distilpose.models.utils import bf16 as bf16_module
 from distilpose.models.utils import native_cpu_bf16, set_inference_precision
 
 STUDENT_CFG = config_path('distilpose/synthcoco/distilpose_hrnet-w16-tiny-'
@@ -110,6 +113,80 @@ def test_the_bf16_probe_matches_torch_and_the_machine_line():
     assert ('BF16 emulated' in line) == (native is False)
 
 
+# ------------------------------------------- the device of the autocast
+def test_the_switch_autocasts_on_the_device_of_a_cpu_model(
+        student, people, monkeypatch):
+    spy = AutocastSpy()
+    set_inference_precision(student, 'bf16')
+    monkeypatch.setattr(torch, 'autocast', spy)
+    predict(student, people[:1])
+    assert spy.calls and set(spy.calls) == {('cpu', torch.bfloat16, True)}
+
+
+class StandIn(torch.nn.Module):
+    """The two functions the switch wraps, returning their input."""
+
+    def __init__(self):
+        super().__init__()
+        self.head = torch.nn.Module()
+        self.head.forward = lambda feats: feats
+
+    def extract_feat(self, inputs):
+        return (inputs, )
+
+
+def test_the_switch_autocasts_on_a_gpu_for_gpu_inputs(monkeypatch,
+                                                      bf16_host):
+    """A model switched while on the CPU and then given GPU tensors (moved
+    with ``.to('cuda')``) autocasts on 'cuda', not on 'cpu'."""
+    bf16_host(True)
+    monkeypatch.setattr(bf16_module, 'native_cuda_bf16', lambda: True)
+    spy = AutocastSpy(real=False)
+    model = set_inference_precision(StandIn(), 'bf16')
+    monkeypatch.setattr(torch, 'autocast', spy)
+    x = torch.ones(1, 3, 4, 4).as_subclass(FakeCudaTensor)
+    feats = model.extract_feat(x)
+    model.head.forward(feats)
+    assert spy.calls == [('cuda', torch.bfloat16, True)] * 2
+    assert feats[0].dtype == torch.float32
+
+
+def test_an_emulated_gpu_bf16_is_named_once(monkeypatch, bf16_host):
+    """On a GPU older than Ampere, BF16 is emulated: the switch says so,
+    once, naming the GPU."""
+    bf16_host(True)
+    monkeypatch.setattr(bf16_module, 'native_cuda_bf16', lambda: False)
+    monkeypatch.setattr(bf16_module, '_warned_cuda', False)
+    monkeypatch.setattr(torch.cuda, 'get_device_name',
+                        lambda *a: 'Tesla V100-SXM2-32GB')
+    monkeypatch.setattr(torch, 'autocast', AutocastSpy(real=False))
+    model = set_inference_precision(StandIn(), 'bf16')
+    x = torch.ones(1, 3, 4, 4).as_subclass(FakeCudaTensor)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter('always')
+        for _ in range(2):
+            model.extract_feat(x)
+    messages = [str(w.message) for w in caught if 'emulated' in
+                str(w.message)]
+    assert len(messages) == 1
+    assert 'Tesla V100-SXM2-32GB' in messages[0]
+    assert 'compute capability 8.0' in messages[0]
+
+
+@needs_cuda
+def test_bf16_on_a_gpu_agrees_with_fp32_and_autocasts_there(people,
+                                                            monkeypatch):
+    model = init_model(STUDENT_CFG, STUDENT_CKPT, device='cuda')
+    ref, _ = predict(model, people)
+    set_inference_precision(model, 'bf16')
+    spy = AutocastSpy()
+    monkeypatch.setattr(torch, 'autocast', spy)
+    got, _ = predict(model, people)
+    assert set(spy.calls) == {('cuda', torch.bfloat16, True)}
+    assert np.abs(got - ref).mean() <= MEAN_TOL
+    assert not np.array_equal(got, ref)
+
+
 @pytest.mark.slow
 def test_compiled_bf16_agrees_with_fp32(student, people):
     ref, _ = predict(student, people)
@@ -140,7 +217,9 @@ def test_the_hook_applies_test_cfg_precision_and_restores_fp32(
     assert 'coco/AP' in metrics
     assert hasattr(model, '_distilpose_fp32_functions')  # bf16 in test
     log = open(runner.logger.log_file).read()
-    assert log.count('inference in bf16') == 2  # validation and test
+    device = next(model.parameters()).device.type
+    # validation and test, on the model's device
+    assert log.count(f'inference in bf16 on {device}') == 2
 
 
 def test_a_bad_precision_in_the_config_stops_before_any_work(toy_data,

@@ -1,16 +1,20 @@
-"""``tools/benchmark.py``: its pieces on made-up numbers, and the quick run
-on a fresh set-up."""
+"""``tools/benchmark.py``: its pieces on made-up numbers, the quick run on
+a fresh set-up, and the GPU path (on the CPU here, on the GPU where there
+is one)."""
 import os.path as osp
 import subprocess
 import sys
 
 import pytest
+import torch
 from conftest import ROOT, config_path, load_tool
+from device_utils import needs_cuda
+from engine_utils import one_thread  # noqa: F401  (fixture)
 
 TOOLS = osp.join(ROOT, 'tools')
 sys.path.insert(0, TOOLS)
 
-from benchmarking import report, timing  # noqa: E402
+from benchmarking import gpu, report, timing  # noqa: E402
 from benchmarking.models import CATALOGUE, resolve  # noqa: E402
 
 
@@ -164,3 +168,78 @@ def test_quick_benchmark_prints_table_and_plot(tmp_path):
     assert '- [' not in text  # the targets live in the README
     assert osp.getsize(osp.join(out, 'benchmark.png')) > 0
     assert text in proc.stdout
+
+
+# ------------------------------------------------------------- --device
+def test_the_device_defaults_to_the_cpu_and_sets_the_sizes():
+    cli = load_tool('benchmark')
+    args = cli.parse_args([])
+    assert (args.device, args.batch, args.reps) == ('cpu', 32, 5)
+    assert cli.parse_args(['--batch', '8']).batch == 8
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='a GPU is present')
+@pytest.mark.parametrize('tool', ['benchmark', 'train_throughput'])
+def test_cuda_is_refused_without_a_gpu(tool, capsys):
+    cli = load_tool(tool)
+    argv = ['--device', 'cuda'] + (['cfg.py'] if tool != 'benchmark' else [])
+    with pytest.raises(SystemExit):
+        cli.parse_args(argv)
+    err = capsys.readouterr().err
+    assert 'torch sees no CUDA GPU on this machine' in err
+    assert 'use --device cpu' in err
+
+
+def gpu_results(batch, big_reps=2):
+    from benchmarking.models import CATALOGUE
+    return gpu.measure({'DistilPose-S': CATALOGUE['DistilPose-S']}, 'cpu',
+                       batch, warmup=1, reps=2, big_reps=big_reps)
+
+
+@pytest.mark.usefixtures('one_thread')
+def test_the_gpu_path_times_every_precision():
+    """The GPU code path (``benchmarking/gpu.py``) on the CPU: every
+    precision at batch 1 and the big batch, in a table."""
+    text = gpu.report(gpu_results(2))
+    head = cells(text.split('\n\n')[1], 0)
+    assert head[3:] == ['Latency b1 (ms) fp32 / BF16 / fp16',
+                        'Images/s b2 fp32 / BF16 / fp16',
+                        'BF16 / fp32 speed-up b1 / b2']
+    row = cells(text.split('\n\n')[1], 2)
+    assert row[0] == 'DistilPose-S'
+    values = [float(v) for cell in row[3:5] for v in cell.split(' / ')]
+    assert len(values) == 6 and min(values) > 0
+    assert 'wall clock' in text  # no CUDA events on a CPU
+
+
+@pytest.mark.usefixtures('one_thread')
+def test_a_case_out_of_gpu_memory_is_skipped_and_named(monkeypatch, capsys):
+    real = gpu.time_calls
+
+    def oom_at_the_big_batch(fn, device, warmup, reps):
+        if reps == 3:  # the big batch's calls
+            raise torch.cuda.OutOfMemoryError('CUDA out of memory.')
+        return real(fn, device, warmup, reps)
+
+    monkeypatch.setattr(gpu, 'time_calls', oom_at_the_big_batch)
+    res = gpu_results(4, big_reps=3)
+    assert 'DistilPose-S, fp32, batch 4: out of GPU memory, skipped' in \
+        capsys.readouterr().out
+    row = cells(gpu.report(res).split('\n\n')[1], 2)
+    assert row[4] == 'OOM / OOM / OOM' and 'OOM' not in row[3]
+    assert row[5].endswith('/ -')
+
+
+@needs_cuda
+def test_the_gpu_benchmark_writes_its_tables(tmp_path):
+    cli = load_tool('benchmark')
+    cli.main(['--device', 'cuda', '--models', 'DistilPose-S', 'RTMPose-s',
+              '--batch', '16', '--reps', '3', '--warmup', '2', '--out',
+              str(tmp_path)])
+    text = (tmp_path / 'benchmark_cuda.md').read_text()
+    assert 'CUDA events' in text
+    for i in (2, 3):
+        row = cells(text.split('\n\n')[1], i)
+        values = [float(v) for cell in row[3:5] + row[6:]
+                  for v in cell.split(' / ')]
+        assert len(values) == 9 and min(values) > 0, row

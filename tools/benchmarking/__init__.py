@@ -6,5 +6,8 @@
   machine's FLOP bound;
 - ``memory``: peak resident memory, one child process per case;
 - ``training``: a distillation step against a student-alone step;
+- ``gpu``: the ``--device cuda`` path: fp32 / BF16 / fp16 latency and
+  throughput with CUDA events, peak GPU memory (also the timing and
+  device checks of ``tools/train_throughput.py``);
 - ``report``: the Markdown tables and the plot.
 """

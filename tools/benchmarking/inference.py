@@ -15,7 +15,7 @@ from distilpose.models.utils import set_inference_precision
 from .timing import QuietTimer
 
 #: The PyTorch engines: (precision, torch.compile) as
-#: ``model.test_cfg`` selects them (``engine/inference_precision.py``).
+#: ``model.test_cfg`` selects them (``distilpose.models.utils.precision``).
 TORCH_ENGINES = {
     'eager': ('fp32', False),
     'compiled': ('fp32', True),

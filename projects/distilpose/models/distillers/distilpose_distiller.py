@@ -11,7 +11,7 @@ from ...checkpoint import load_state_dict_strictly, read_state_dict
 from ..heads import DistilPoseHead, TokenPoseHead
 from ..losses import check_loss_weight, check_loss_weights
 from ..necks import TokenDistillingEncoder
-from ..utils import in_bf16
+from ..utils.bf16 import in_bf16, in_fp32
 from .teacher import (is_heatmap_head, load_teacher_model_cfg,
                       teacher_heatmap_frame)
 
@@ -268,11 +268,15 @@ class DistilPoseDistiller(TopdownPoseEstimator):
     @torch.no_grad()
     def teacher_forward(self, inputs: Tensor):
         """The teacher's (kpt_tokens, vis_tokens, heatmaps), float32; the
-        tokens are None for a teacher without a token encoder."""
-        run = self._teacher_outputs
-        if self.teacher_precision == 'bf16':
-            run = in_bf16(run, inputs.device.type)
-        feats, heatmaps = run(inputs)
+        tokens are None for a teacher without a token encoder.
+
+        The teacher runs in ``teacher_precision`` on the inputs' device,
+        whatever autocast surrounds the call (a mixed-precision step of
+        ``AmpOptimWrapper``): 'fp32' with autocast off, 'bf16' under BF16
+        autocast."""
+        wrap = in_bf16 if self.teacher_precision == 'bf16' else in_fp32
+        feats, heatmaps = wrap(self._teacher_outputs,
+                               inputs.device.type)(inputs)
         if self.teacher_has_tokens:
             return feats[0], feats[1], heatmaps
         return None, None, heatmaps

@@ -1,14 +1,20 @@
 """BF16 autocast with float32 outputs: how this project runs a network in
-BF16 (the inference switch of ``engine.inference_precision`` and the
-distiller's opt-in BF16 teacher), so that callers see the tensors they
-always do."""
+BF16 (the inference switch of ``test_cfg.precision`` and the distiller's
+opt-in BF16 teacher), so that callers see the tensors they always do.
+
+The autocast device is that of the tensors a call runs on (``cpu``,
+``cuda``, ...), not fixed: the same wrapped function runs in BF16 on a CPU
+and on a GPU, after ``model.to('cuda')`` too.
+"""
 import functools
 import warnings
 from typing import Callable, Optional
 
 import torch
 
+# Whether the emulated-BF16 warning was given, on a CPU and on a GPU.
 _warned_emulated = False
+_warned_cuda = False
 
 
 @functools.lru_cache(maxsize=None)  # the CPU does not change; per step
@@ -27,18 +33,36 @@ def native_cpu_bf16() -> Optional[bool]:
     return any(check() for check in checks)
 
 
-def warn_if_bf16_is_emulated() -> None:
-    """Warn once per process if BF16 on this CPU would be emulated."""
-    global _warned_emulated
-    if _warned_emulated or native_cpu_bf16() is not False:
-        return
-    _warned_emulated = True
-    warnings.warn(
-        'BF16 on this CPU is emulated: it has neither AVX512-BF16 nor AMX '
-        f'({torch.backends.cpu.get_cpu_capability()}), so BF16 runs slower '
-        'than float32 here. Use precision fp32 (test_cfg.precision / '
-        "teacher_precision='fp32') or the ONNX Runtime INT8 export on this "
-        'machine.', stacklevel=3)
+@functools.lru_cache(maxsize=None)
+def native_cuda_bf16() -> bool:
+    """Whether this GPU computes in BF16 natively (compute capability 8.0,
+    Ampere, and later); older GPUs emulate it, slower than float32."""
+    return torch.cuda.is_bf16_supported(including_emulation=False)
+
+
+def warn_if_bf16_is_emulated(device_type: str = 'cpu') -> None:
+    """Warn once per process if BF16 on this CPU (``device_type='cpu'``)
+    or GPU (``'cuda'``) would be emulated, slower than float32."""
+    global _warned_emulated, _warned_cuda
+    if device_type == 'cpu' and not _warned_emulated and \
+            native_cpu_bf16() is False:
+        _warned_emulated = True
+        warnings.warn(
+            'BF16 on this CPU is emulated: it has neither AVX512-BF16 nor '
+            f'AMX ({torch.backends.cpu.get_cpu_capability()}), so BF16 runs '
+            'slower than float32 here. Use precision fp32 '
+            "(test_cfg.precision / teacher_precision='fp32') or the ONNX "
+            'Runtime INT8 export on this machine.', stacklevel=3)
+    elif device_type == 'cuda' and not _warned_cuda and \
+            not native_cuda_bf16():
+        _warned_cuda = True
+        warnings.warn(
+            f'BF16 on this GPU ({torch.cuda.get_device_name()}) is '
+            'emulated: it needs compute capability 8.0 (Ampere) or later, '
+            'so BF16 runs slower than float32 here. Use precision fp32 '
+            "(test_cfg.precision / teacher_precision='fp32'), or "
+            "AmpOptimWrapper with dtype='float16' for training.",
+            stacklevel=3)
 
 
 def float32_outputs(out):
@@ -51,16 +75,49 @@ def float32_outputs(out):
     return out
 
 
-def in_bf16(fn: Callable, device_type: str = 'cpu') -> Callable:
-    """``fn`` run under ``torch.autocast(device_type, torch.bfloat16)``,
-    its outputs cast back to float32; on a CPU that only emulates BF16, a
-    warning (once) that this is slower than float32."""
-    if device_type == 'cpu':
-        warn_if_bf16_is_emulated()
+def device_type_of(*args, **kwargs) -> str:
+    """The device type (``'cpu'``, ``'cuda'``, ...) of the first tensor
+    in the arguments (nested in lists, tuples and dicts); ``'cpu'`` if
+    there is none."""
+    stack = list(args) + list(kwargs.values())
+    while stack:
+        item = stack.pop(0)
+        if isinstance(item, torch.Tensor):
+            return item.device.type
+        if isinstance(item, (list, tuple)):
+            stack[:0] = list(item)
+        elif isinstance(item, dict):
+            stack[:0] = list(item.values())
+    return 'cpu'
+
+
+def in_bf16(fn: Callable, device_type: Optional[str] = None) -> Callable:
+    """``fn`` run under ``torch.autocast(device, torch.bfloat16)``, its
+    outputs cast back to float32. ``device`` is ``device_type`` if given,
+    else that of the call's tensor arguments (:func:`device_type_of`). On
+    a CPU or GPU that only emulates BF16, a warning (once) that this is
+    slower than float32."""
 
     @functools.wraps(fn)
     def run(*args, **kwargs):
-        with torch.autocast(device_type, dtype=torch.bfloat16):
+        device = device_type or device_type_of(*args, **kwargs)
+        if not torch.compiler.is_compiling():
+            warn_if_bf16_is_emulated(device)
+        with torch.autocast(device, dtype=torch.bfloat16):
+            return float32_outputs(fn(*args, **kwargs))
+
+    return run
+
+
+def in_fp32(fn: Callable, device_type: Optional[str] = None) -> Callable:
+    """``fn`` run in float32 with autocast off (inside a mixed-precision
+    step too), its outputs cast to float32: what a frozen fp32 network
+    such as the distiller's teacher needs under ``AmpOptimWrapper``."""
+
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        device = device_type or device_type_of(*args, **kwargs)
+        with torch.autocast(device, enabled=False):
             return float32_outputs(fn(*args, **kwargs))
 
     return run

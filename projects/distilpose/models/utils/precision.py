@@ -1,5 +1,5 @@
-"""Faster CPU inference of a top-down model: BF16 autocast and
-``torch.compile``, switched on per model, outputs kept float32.
+"""Faster inference of a top-down model, on a CPU or a GPU: BF16 autocast
+and ``torch.compile``, switched on per model, outputs kept float32.
 
 :func:`set_inference_precision` changes a built model in place (after
 ``init_model``, or on ``MMPoseInferencer(...).inferencer.model``).
@@ -11,10 +11,12 @@ applies the config's switch for ``mim test`` and validation::
     #         --cfg-options model.test_cfg.precision=bf16
 
 The network parts (``extract_feat``: backbone and neck; ``head.forward``)
-run under ``torch.autocast('cpu', dtype=torch.bfloat16)`` and their
-outputs are cast back to float32, so decoding, flip test and the metrics
-see the tensors they always do. Modules and parameters are left as they
-are (``torch.compile`` wraps the two functions, not the modules), so
+run under ``torch.autocast(device, dtype=torch.bfloat16)``, ``device``
+being that of their inputs (``'cpu'``, ``'cuda'``: the switch follows the
+model to a GPU, set before or after ``.to()``), and their outputs are cast
+back to float32, so decoding, flip test and the metrics see the tensors
+they always do. Modules and parameters are left as they are
+(``torch.compile`` wraps the two functions, not the modules), so
 checkpoints saved during validation keep their keys. Training also calls
 ``extract_feat``, so the hook switches the precision on for validation
 and testing only, and back to fp32 after each validation.
@@ -24,7 +26,7 @@ from typing import Callable
 import torch
 from mmengine.model import is_model_wrapper
 
-from .bf16 import in_bf16
+from .bf16 import in_bf16, warn_if_bf16_is_emulated
 
 PRECISIONS = ('fp32', 'bf16')
 _ORIGINAL = '_distilpose_fp32_functions'
@@ -61,6 +63,10 @@ def set_inference_precision(model: torch.nn.Module,
         delattr(model, _ORIGINAL)
         return model
     bf16 = precision == 'bf16'
+    if bf16:  # named now for the model's device, at each call for others
+        param = next(model.parameters(), None)
+        warn_if_bf16_is_emulated(
+            'cpu' if param is None else param.device.type)
     model.extract_feat = _fast(extract_feat, bf16, compile)
     head.forward = _fast(head_forward, bf16, compile)
     return model

@@ -2,8 +2,11 @@
 enables them. Priorities matter: the layout check (VERY_HIGH) runs before
 the dataset check (HIGH, or HIGHEST when it skips bad samples, so the
 layout check sees the kept samples only), and the resume fallback
-(VERY_HIGH, ``before_run``) before MMEngine's own resume."""
+(VERY_HIGH, ``before_run``) before MMEngine's own resume. The speed options
+``ChannelsLastHook`` and ``CompileNetworkHook`` are off unless a config
+adds them."""
 from .channels_last_hook import ChannelsLastHook
+from .compile_network_hook import CompileNetworkHook
 from .dataset_check_hook import DatasetCheckHook
 from .epoch_reseed_hook import EpochReseedHook
 from .finite_loss_hook import FiniteLossHook
@@ -13,7 +16,8 @@ from .rank_mean_loss_hook import MeanLossAcrossRanksHook
 from .resume_hook import ResumeFromReadableCheckpointHook
 
 __all__ = [
-    'ChannelsLastHook', 'DatasetCheckHook', 'EpochReseedHook',
-    'FiniteLossHook', 'InferencePrecisionHook', 'KeypointLayoutCheckHook',
-    'MeanLossAcrossRanksHook', 'ResumeFromReadableCheckpointHook'
+    'ChannelsLastHook', 'CompileNetworkHook', 'DatasetCheckHook',
+    'EpochReseedHook', 'FiniteLossHook', 'InferencePrecisionHook',
+    'KeypointLayoutCheckHook', 'MeanLossAcrossRanksHook',
+    'ResumeFromReadableCheckpointHook'
 ]
