@@ -1,18 +1,23 @@
-"""Checkpoint reading on torch's safe (``weights_only=True``) path.
+"""Checkpoint reading on torch's safe (``weights_only=True``) path, with
+the checks that every model file gets wherever it is loaded.
 
 One loader, :func:`load_checkpoint_file`, for every form a checkpoint is
 named in: a local path, an ``http(s)://`` URL (from torch's hub cache, or
 downloaded into it), and MMEngine's ``torchvision://``, ``open-mmlab://``
-and ``mmcls://`` names. It unpickles with ``weights_only=True`` and allows
-exactly the non-tensor types that MMEngine training checkpoints contain
-(numpy arrays, scalars and dtypes, ``HistoryBuffer``), only for its own
-calls. Files of URLs whose name carries OpenMMLab's hash suffix
-(``-<8 hex>.pth``, the start of their sha256) are checked against it
-first.
-
-A file that needs more (pickled code) is refused with a message that
-names the file and the route, and says how to convert a trusted file once
-with ``tools/make_checkpoint_safe.py``; there is no unsafe fallback.
+and ``mmcls://`` names. Before unpickling, a file the model zoo lists
+(:mod:`distilpose.model_index`) is checked against its metafile's
+sha256, and the file of a URL whose name carries OpenMMLab's hash suffix
+(``-<8 hex>.pth``, the start of its sha256) against that. It unpickles
+with ``weights_only=True``, allowing exactly the non-tensor types that
+MMEngine training checkpoints contain (numpy arrays, scalars and dtypes,
+``HistoryBuffer``), only for its own calls; a file that needs more
+(pickled code) is refused with a message that names the globals, the file
+and the route, and how to convert a trusted file once with
+``tools/make_checkpoint_safe.py``; there is no unsafe fallback. Weights
+holding NaN, inf or magnitudes no trained model has (what a damaged byte
+makes of a float) are refused, naming the tensors. The state dict it
+returns names its file (:class:`StateDictMetadata`), so that errors
+raised far from here (MMEngine's ``load_state_dict``) can name it too.
 
 Nothing here changes MMEngine or torch:
 :mod:`distilpose.runtime.mmengine_patches` routes
@@ -23,7 +28,7 @@ import os
 import os.path as osp
 import re
 import zipfile
-from collections import Counter
+from collections import Counter, OrderedDict
 from typing import Dict, Iterable, Optional
 
 import numpy as np
@@ -32,26 +37,32 @@ from torch import nn
 
 from .download import HASH_SUFFIX, fetch_to_cache
 from .fileio import atomic_write, sha256sum
+from .model_index import file_sha256, zoo_entry
+from .weight_check import MAX_ABS_WEIGHT, damaged_weights
 
 #: A checkpoint that matches fewer than this fraction of a model's keys
 #: (same name and shape) is refused when it is loaded into the model.
 MIN_KEY_COVERAGE = 0.5
-
 _SCHEMES = ('torchvision://', 'modelzoo://', 'open-mmlab://',
             'openmmlab://', 'mmcls://')
 _REMOTE = ('http://', 'https://') + _SCHEMES
-_last_read = {'file': None}
+# Sentences of torch's unpickling errors that advise switching safety off.
+_TORCH_ADVICE = re.compile(
+    r'weights_only|safe_globals|trust|documentation of torch\.load', re.I)
 
 
 class CheckpointError(ValueError):
     """A checkpoint cannot be used: unreadable, unsafe or mismatched."""
 
 
+def _multiarray():
+    return np._core.multiarray if hasattr(np, '_core') else np.core.multiarray
+
+
 def mmengine_checkpoint_globals() -> list:
     """The non-tensor types that MMEngine training checkpoints contain."""
     from mmengine.logging import HistoryBuffer
-    multiarray = (np._core.multiarray
-                  if hasattr(np, '_core') else np.core.multiarray)
+    multiarray = _multiarray()
     dtypes = [
         np.bool_, np.uint8, np.int8, np.int16, np.int32, np.int64,
         np.float16, np.float32, np.float64
@@ -62,11 +73,48 @@ def mmengine_checkpoint_globals() -> list:
     ]
 
 
-def convert_hint(path: str) -> str:
-    return ('If you trust this file and where it came from, convert it '
-            'once to a safe one: `python tools/make_checkpoint_safe.py '
-            f'{path} <safe.pth>` (the only place that unpickles without '
-            'weights_only), then use the converted file.')
+def conversion_globals() -> list:
+    """What ``tools/make_checkpoint_safe.py`` unpickles without running
+    any code of the file: MMEngine's types, and the others that real
+    checkpoints hold (numpy values pickled by numpy 1.x, a training
+    script's ``argparse.Namespace``, containers of ``collections`` and
+    builtins). Each is a plain type or numpy's own rebuild function; none
+    calls anything that the file names."""
+    import argparse
+    multiarray = _multiarray()
+    dtypes = [np.uint16, np.uint32, np.uint64, np.complex64, np.complex128]
+    return [
+        *mmengine_checkpoint_globals(),
+        (multiarray._reconstruct, 'numpy.core.multiarray._reconstruct'),
+        (multiarray.scalar, 'numpy.core.multiarray.scalar'),
+        *(type(np.dtype(t)) for t in dtypes), argparse.Namespace,
+        dict, list, tuple, set, frozenset, slice, str, bytes, int, float,
+        bool
+    ]
+
+
+def _global_name(entry) -> str:
+    if isinstance(entry, tuple):
+        return entry[1]
+    return f'{entry.__module__}.{entry.__qualname__}'
+
+
+def convert_hint(path: str, names: Iterable[str] = ()) -> str:
+    """How to convert ``path`` once into a file that loads safely, given
+    the globals ``names`` its pickle needs (none: another object the safe
+    unpickler cannot rebuild)."""
+    convertible = {_global_name(g) for g in conversion_globals()}
+    names = list(names)
+    code = [n for n in names if n not in convertible]
+    command = f'python tools/make_checkpoint_safe.py {path} <safe.pth>'
+    if names and not code:
+        return ('Convert it once to a safe one (this unpickles only '
+                f'checkpoint types and runs none of its code): `{command}`, '
+                'then use the converted file.')
+    return ('Only if you trust this file and where it came from, convert '
+            f'it once: `{command} --allow-code-execution` (that unpickles it '
+            'without restrictions, running any code it carries), then use '
+            'the converted file.')
 
 
 def _truncated(path: str) -> bool:
@@ -77,21 +125,57 @@ def _truncated(path: str) -> bool:
     return starts_as_zip and not zipfile.is_zipfile(path)
 
 
-def _unpickling_problem(path: str, err: Exception) -> str:
-    text = str(err)
-    code = re.search(r'Unsupported global: GLOBAL ([\w.]+)', text)
-    if code:
+def refused_globals(path: str, err: Optional[Exception] = None) -> list:
+    """The pickled globals (``module.name``) of ``path`` that torch's safe
+    unpickler refuses under the safe globals in force: torch's listing of
+    the file's pickle where it has one (torch >= 2.5, zip format), else
+    the names in ``err``'s text (whose wording changes between torch
+    versions)."""
+    names = []
+    listing = getattr(torch.serialization,
+                      'get_unsafe_globals_in_checkpoint', None)
+    if listing is not None:
+        try:
+            names = list(listing(path))
+        except Exception:  # noqa: BLE001  (not a zip checkpoint: use err)
+            names = []
+    if not names and err is not None:
+        names = re.findall(r'GLOBAL ([\w.]+)', str(err))
+    return sorted(set(names))
+
+
+def torch_reason(err: Exception) -> str:
+    """``err`` in a line, without torch's advice to unpickle unsafely."""
+    text = re.sub(r'\x1b\[[0-9;]*m', '', str(err))
+    detail = re.search(r'WeightsUnpickler error:(.*)', text, re.S)
+    lines = (detail.group(1) if detail else text).splitlines()
+    sentences = [s.strip() for line in lines
+                 for s in re.split(r'(?<=\.)\s+', line) if s.strip()]
+    kept = [s for s in sentences
+            if not _TORCH_ADVICE.search(s) and
+            not s.startswith('Weights only load failed')]
+    return f'{type(err).__name__}: {(kept or ["unreadable"])[0][:200]}'
+
+
+def unpickling_problem(path: str, err: Exception) -> str:
+    """Why torch's safe unpickler failed on ``path`` with ``err``, and
+    what to do."""
+    names = refused_globals(path, err)
+    if names:
+        shown = ', '.join(names[:6]) + (
+            f' and {len(names) - 6} more' if len(names) > 6 else '')
         return ('it holds pickled objects other than tensors, containers '
-                "and MMEngine's training state (here "
-                f'{code.group(1)}): loading it could run code, so it is '
-                f'refused. {convert_hint(path)}')
+                f"and MMEngine's training state (here {shown}): loading it "
+                f'could run code, so it is refused. '
+                f'{convert_hint(path, names)}')
     if _truncated(path) or isinstance(err, EOFError):
         return ('it is truncated or corrupt (an interrupted write or '
                 'download). Use an earlier checkpoint, or delete the file '
                 'and download or save it again.')
-    first = text.strip().splitlines()[0] if text.strip() else ''
-    return (f'it is not a PyTorch checkpoint ({type(err).__name__}: '
-            f'{first[:200]}).')
+    if re.search(r'WeightsUnpickler error:\s*Can only ', str(err)):
+        return ("torch's safe unpickler cannot rebuild an object in it "
+                f'({torch_reason(err)}). {convert_hint(path)}')
+    return f'it is not a PyTorch checkpoint ({torch_reason(err)}).'
 
 
 def save_checkpoint_atomically(obj, path: str) -> None:
@@ -108,16 +192,14 @@ def safe_torch_load(path: str, route: str = 'checkpoint',
     checkpoint types, with errors that name ``path`` and ``route``."""
     if not osp.isfile(path):
         raise FileNotFoundError(f'{route}: checkpoint not found: {path}')
-    try:
-        with torch.serialization.safe_globals(mmengine_checkpoint_globals()):
-            checkpoint = torch.load(
-                path, map_location=map_location, weights_only=True)
-    except Exception as err:  # noqa: BLE001  (torch raises many kinds)
-        raise CheckpointError(
-            f'Cannot load {path} ({route}) with weights_only=True: '
-            f'{_unpickling_problem(path, err)}') from err
-    _last_read['file'] = path
-    return checkpoint
+    with torch.serialization.safe_globals(mmengine_checkpoint_globals()):
+        try:
+            return torch.load(path, map_location=map_location,
+                              weights_only=True)
+        except Exception as err:  # noqa: BLE001  (torch raises many kinds)
+            raise CheckpointError(
+                f'Cannot load {path} ({route}) with weights_only=True: '
+                f'{unpickling_problem(path, err)}') from err
 
 
 def check_hash(path: str, name: Optional[str] = None) -> None:
@@ -176,25 +258,110 @@ def local_file(filename: str, model_dir: Optional[str] = None) -> str:
     return path
 
 
+def check_zoo_hash(path: str, name: Optional[str] = None) -> None:
+    """Refuse ``path`` if the model zoo lists it (by its path, or by the
+    URL ``name`` it was read from) with another sha256."""
+    entry = zoo_entry(path, name)
+    if entry is None:
+        return
+    actual = file_sha256(path)
+    if actual == entry['sha256']:
+        return
+    if entry['weights'].startswith(('http://', 'https://')):
+        fix = f'Delete it and download it again from {entry["weights"]}'
+    else:
+        fix = (f'Restore it (`git checkout -- {entry["weights"]}` for a '
+               'shipped file) or re-create it with the Training Command of '
+               'the metafile, and write its new sha256 there')
+    raise CheckpointError(
+        f'{path} is the model-zoo file {entry["name"]}, whose sha256 in '
+        f'{entry["metafile"]} is {entry["sha256"]}, but the file has sha256 '
+        f'{actual}: it was changed or damaged. {fix}.')
+
+
+def check_finite_weights(checkpoint, path: str,
+                         route: str = 'checkpoint') -> None:
+    """Refuse weights with NaN, inf or magnitudes above
+    :data:`MAX_ABS_WEIGHT`, naming the tensors: a damaged byte in a file
+    loads silently and makes every prediction NaN."""
+    damaged, total = damaged_weights(checkpoint)
+    if not damaged:
+        return
+    shown = '; '.join(f'{k} ({v})' for k, v in list(damaged.items())[:5])
+    more = f'; ... (+{len(damaged) - 5} more)' if len(damaged) > 5 else ''
+    raise CheckpointError(
+        f'Cannot use {path} ({route}): {len(damaged)} of its '
+        f'{total} weight tensors hold values no trained model has '
+        f'(NaN, inf or a magnitude above {MAX_ABS_WEIGHT:.0e}, what a '
+        f'damaged byte makes of a float): {shown}{more}. The file is '
+        'damaged (a bad copy, download or disk) or was saved from a run '
+        'that diverged: use an intact copy (download it again, restore '
+        'it, or for a model-zoo file re-create it with its metafile\'s '
+        'Training Command) or an earlier checkpoint.')
+
+
+class StateDictMetadata(OrderedDict):
+    """A state dict's ``_metadata`` (torch's per-module versions) that
+    also names the file the state dict was read from, ``source``.
+
+    MMEngine carries a state dict's ``_metadata`` over when it renames the
+    keys (``revise_keys``), so the file's name reaches the key-coverage
+    check in its ``load_state_dict`` with the state dict itself, on every
+    route. It pickles as the plain OrderedDict it stands for: a state dict
+    saved again never records a path."""
+
+    def __init__(self, versions=(), source: Optional[str] = None):
+        super().__init__(versions)
+        self.source = source
+
+    def __reduce__(self):
+        return OrderedDict, (), None, None, iter(self.items())
+
+
+def with_source(state: dict, source: str) -> OrderedDict:
+    """``state`` (as an OrderedDict, in place if it is one) marked as read
+    from ``source`` (see :func:`source_of`)."""
+    if not isinstance(state, OrderedDict):
+        state = OrderedDict(state)
+    state._metadata = StateDictMetadata(
+        getattr(state, '_metadata', None) or (), source=source)
+    return state
+
+
+def source_of(state: dict) -> Optional[str]:
+    """The file ``state`` was read from (:func:`with_source`), or None."""
+    return getattr(getattr(state, '_metadata', None), 'source', None)
+
+
 def load_checkpoint_file(filename: str, map_location='cpu',
                          route: str = 'checkpoint',
                          model_dir: Optional[str] = None):
-    """Read a checkpoint named by a path, URL or scheme, safely.
+    """Read a checkpoint named by a path, URL or scheme, safely and
+    checked; its state dict names the file (:func:`source_of`).
 
     Raises:
         FileNotFoundError: no such local file.
-        CheckpointError: unreadable, unsafe, or not matching its hash.
+        CheckpointError: unreadable, unsafe, not matching its hash or its
+            model-zoo sha256, or with non-finite weights.
         NoNetworkError: a URL not in the hub cache and no network.
     """
+    filename = os.fspath(filename)
     path = local_file(filename, model_dir)
-    if os.fspath(filename).startswith(_REMOTE):
+    url = None
+    if filename.startswith(_REMOTE):
         check_hash(path)  # local file names are the user's own
-    return safe_torch_load(path, route, map_location)
-
-
-def last_read_file() -> Optional[str]:
-    """The file :func:`safe_torch_load` read last (for messages)."""
-    return _last_read['file']
+        url = resolve_scheme(filename) if filename.startswith(_SCHEMES) \
+            else filename
+    check_zoo_hash(path, url)
+    checkpoint = safe_torch_load(path, route, map_location)
+    check_finite_weights(checkpoint, path, route)
+    if isinstance(checkpoint, dict):
+        if isinstance(checkpoint.get('state_dict'), dict):
+            checkpoint['state_dict'] = with_source(checkpoint['state_dict'],
+                                                   path)
+        else:
+            checkpoint = with_source(checkpoint, path)
+    return checkpoint
 
 
 def read_state_dict(path: str, role: str = 'model') -> Dict[str, torch.Tensor]:

@@ -70,16 +70,30 @@ def _load_named(filename, map_location=None):
 
 
 def _load_mmcls(filename, map_location=None):
-    return mmengine_ckpt._process_mmcls_checkpoint(
-        _load_named(filename, map_location))
+    checkpoint = _load_named(filename, map_location)
+    source = safe.source_of(checkpoint.get('state_dict', checkpoint))
+    backbone = mmengine_ckpt._process_mmcls_checkpoint(checkpoint)
+    backbone['state_dict'] = safe.with_source(backbone['state_dict'], source)
+    return backbone
+
+
+def _load_with_prefix_naming_the_file(prefix, filename, map_location=None):
+    # A Pretrained init with a prefix: MMEngine builds the prefix's state
+    # dict anew, without the file's name.
+    original = _ORIGINAL[(mmengine_ckpt, '_load_checkpoint_with_prefix')]
+    return safe.with_source(original(prefix, filename, map_location),
+                            filename)
 
 
 def _load_state_dict_with_coverage(module, state_dict, strict=False,
                                    logger=None):
-    source = safe.last_read_file() or 'the checkpoint'
+    # The loaders above mark the state dict with its file (it survives
+    # MMEngine's revise_keys, in the state dict's _metadata).
+    source = safe.source_of(state_dict)
     target = module.module if is_model_wrapper(module) else module
-    safe.check_key_coverage(target, state_dict,
-                            source=f'The checkpoint {source}')
+    safe.check_key_coverage(
+        target, state_dict,
+        source=f'The checkpoint {source}' if source else 'The state dict')
     original = _ORIGINAL[(mmengine_ckpt, 'load_state_dict')]
     return original(module, state_dict, strict, logger)
 
@@ -105,6 +119,8 @@ def _route_checkpoints_through_the_safe_loader() -> None:
     # MMEngine only warns about missing keys: random weights went on.
     _replace(mmengine_ckpt, 'load_state_dict',
              _load_state_dict_with_coverage)
+    _replace(mmengine_ckpt, '_load_checkpoint_with_prefix',
+             _load_with_prefix_naming_the_file)
 
 
 # ----------------------------------------------------------------- saving
