@@ -1,9 +1,10 @@
-# The two entry points of the README. Each sets up .venv by itself
-# (tools/setup_env.sh: idempotent, quick once the environment exists).
+# The two entry points of the README, and `make docs` (the documentation
+# site). Each sets up .venv by itself (tools/setup_env.sh: idempotent, quick
+# once the environment exists).
 PY := .venv/bin/python
 LINT_PATHS := projects tools tests configs
 
-.PHONY: demo test test-fast lint env
+.PHONY: demo test test-fast lint env docs
 
 demo:  ## the main job: the DistilPose story on generated data
 	tools/setup_env.sh
@@ -23,3 +24,8 @@ lint:  ## flake8 and isort, configured in setup.cfg
 
 env:
 	tools/setup_env.sh --with-tests
+
+docs:  ## the documentation site into site/ (MkDocs; warnings and broken links fail)
+	tools/setup_env.sh
+	$(PY) -m pip install -q -r requirements/docs.txt
+	$(PY) -m mkdocs build --strict --site-dir site
