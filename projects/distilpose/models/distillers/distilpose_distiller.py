@@ -60,12 +60,14 @@ class DistilPoseDistiller(TopdownPoseEstimator):
             the teacher backbone's weights (DistilPose-L: its 3-stage HRNet
             from the teacher's HRNet-W48 stages 1-3). Every student backbone
             key must exist in the teacher with the same shape.
-        teacher_precision (str): 'fp32' (default, the official recipe) or
-            'bf16': the frozen teacher's forward under CPU/GPU BF16
-            autocast, its outputs cast back to float32 (about half its
-            time on CPUs with AVX512-BF16 or AMX; slower than fp32 on CPUs
-            without them, which a warning names; the targets are then no
-            longer bit-identical to fp32's).
+        teacher_precision (str): 'fp32' (default, the official recipe:
+            float32 with autocast off, also inside a mixed-precision
+            step) or 'bf16': the frozen teacher's forward under BF16
+            autocast on the inputs' device, its outputs cast back to
+            float32 (about half its time on GPUs and on CPUs with
+            AVX512-BF16 or AMX; slower than fp32 on CPUs without them,
+            which a warning names; the targets are then no longer
+            bit-identical to fp32's).
         Other arguments are those of ``TopdownPoseEstimator``.
     """
 
