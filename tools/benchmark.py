@@ -23,7 +23,7 @@ switches them), ONNX Runtime fp32 and INT8 (as ``tools/export_onnx.py
 the GEMM peak of its precision, measured here); peak memory in child
 processes. The training side times a DistilPose-S distillation step
 against a student-alone step. What the numbers are measured against (the
-project's targets) is in the README, section "Performance".
+project's targets) is in docs/performance.md.
 
 Writes ``benchmark.md`` (what is printed), ``benchmark.json`` (every sample)
 and ``benchmark.png`` to ``--out``.

@@ -187,8 +187,8 @@ def train_teacher(args) -> str:
     """The teacher's recipe of record, five ``mim train`` runs with their
     configs' schedules (``--teacher-epochs`` shortens each): the MMPose
     HRNet heatmap model, the TokenPose teacher on that HRNet (a TokenPose on
-    an untrained backbone sits at the mean pose for tens of epochs; README,
-    "The demo: teachers"), then ``TEACHER_RESTARTS`` warm restarts, each
+    an untrained backbone sits at the mean pose for tens of epochs;
+    docs/demo.md), then ``TEACHER_RESTARTS`` warm restarts, each
     from the previous cycle's last checkpoint. Everything is written under
     the work dir; the shipped files are left as they are. Returns the
     teacher's weights (published, as the shipped file is)."""

@@ -158,8 +158,9 @@ def toy_with_bad_samples(tmp_path):
     return root, missing, bad['id']
 
 
-def test_the_readme_option_sets_skip_bad_samples():
-    """``--cfg-options custom_hooks.2.skip_bad_samples=True`` (README)."""
+def test_the_documented_option_sets_skip_bad_samples():
+    """``--cfg-options custom_hooks.2.skip_bad_samples=True``, as
+    docs/reliability.md gives it."""
     cfg = Config.fromfile(osp.join(ROOT, 'configs', '_base_',
                                    'default_runtime.py'))
     cfg.merge_from_dict({'custom_hooks.2.skip_bad_samples': True})

@@ -67,7 +67,7 @@ def test_torchrun_two_processes_train_like_one(tmp_path):
         cfg.val_evaluator.update(outfile_prefix=osp.join(work_dir, 'preds'),
                                  nms_mode='none')
         config = dump(cfg, str(tmp_path / f'{name}.py'))
-        # The commands of the README's CPU example.
+        # The commands of the CPU example in docs/training.md.
         sync_bn = ['--cfg-options', 'model.backbone.norm_cfg.type=DistSyncBN']
         if name == 'two':
             args = [TORCHRUN, '--standalone', '--nproc_per_node=2',

@@ -21,9 +21,9 @@ def test_complexity_of_the_student_sees_attention_only_when_explicit():
     model = build_from_config(
         'distilpose/coco/distilpose-s_stemnet_inference_coco-256x192.py')
     info = model_complexity(model, (3, 256, 192))
-    # The paper's parameter count, and the README's MMEngine counts: the
-    # fused attention hides QK^T and AV (0.343 G for 273 tokens x 12
-    # layers) from the counter.
+    # The paper's parameter count, and the MMEngine counts of
+    # docs/design.md: the fused attention hides QK^T and AV (0.343 G for
+    # 273 tokens x 12 layers) from the counter.
     assert round(info['params_m'], 3) == 5.364
     assert round(info['gflops_mmengine'], 3) == 2.381
     assert round(info['gmacs_true'] - info['gflops_mmengine'], 3) == 0.343

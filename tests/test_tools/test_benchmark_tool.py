@@ -165,7 +165,7 @@ def test_quick_benchmark_prints_table_and_plot(tmp_path):
                  for t in cell.split(' / ')]
         assert len(times) == 8 and min(times) > 0
     assert '| distillation step |' in text
-    assert '- [' not in text  # the targets live in the README
+    assert '- [' not in text  # the targets live in docs/performance.md
     assert osp.getsize(osp.join(out, 'benchmark.png')) > 0
     assert text in proc.stdout
 

@@ -98,8 +98,8 @@ data_mode = 'topdown'
 data_root = 'data/coco/'
 
 # pipelines: the official (MMPose 0.x) augmentation of the students
-# (rotation 45, scale 0.35) as MMPose 1.x samples it (README, "Differences
-# from the official code")
+# (rotation 45, scale 0.35) as MMPose 1.x samples it (docs/design.md,
+# "Differences from the official code")
 train_pipeline = [
     dict(type='LoadImage'),
     dict(type='GetBBoxCenterScale'),

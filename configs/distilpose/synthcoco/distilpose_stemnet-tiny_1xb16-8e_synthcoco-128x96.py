@@ -1,7 +1,7 @@
 # A StemNet DistilPose student distilled from the StemNet TokenPose teacher
 # on the generated people, with the official recipe's terms and weights: the
 # tests' small distiller. Trained from scratch for 8 epochs it stays at the
-# mean pose (README, "The demo: teachers"); the demo uses the HRNet student.
+# mean pose (docs/demo.md); the demo uses the HRNet student.
 # The teacher checkpoint is what `mim train mmpose <teacher config>` writes.
 _base_ = ['./distilpose_stemnet-tiny_inference_synthcoco-128x96.py']
 

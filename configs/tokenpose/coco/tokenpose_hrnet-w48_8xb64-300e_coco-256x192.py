@@ -105,7 +105,7 @@ data_mode = 'topdown'
 data_root = 'data/coco/'
 
 # pipelines: the official (MMPose 0.x) augmentation of the HRNet-W48
-# teacher (rotation 40, scale 0.5) as MMPose 1.x samples it (README,
+# teacher (rotation 40, scale 0.5) as MMPose 1.x samples it (docs/design.md,
 # "Differences from the official code")
 train_pipeline = [
     dict(type='LoadImage'),

@@ -8,7 +8,7 @@
 #       load_from=<the previous cycle's epoch_20.pth>
 #
 # At the same 40 epochs, two cycles beat one 40-epoch cosine by 0.02-0.03
-# AP on the generated val sets (README, "The demo: teachers").
+# AP on the generated val sets (docs/demo.md).
 _base_ = ['./tokenpose_hrnet-w16-tiny_1xb16-20e_synthcoco-128x96.py']
 
 # optimizer

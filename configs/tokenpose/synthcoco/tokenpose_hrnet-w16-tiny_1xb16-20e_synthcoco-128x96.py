@@ -8,7 +8,7 @@
 # starts from the trained HRNet heatmap model of the model zoo
 # (configs/topdown_heatmap/synthcoco/), read from the local file.
 # One departure from the official initialisation: zero_init_last starts
-# the head's last Linear at zero (README, "The demo").
+# the head's last Linear at zero (docs/demo.md).
 _base_ = ['../../_base_/default_runtime.py']
 
 # runtime: validation every 2 epochs

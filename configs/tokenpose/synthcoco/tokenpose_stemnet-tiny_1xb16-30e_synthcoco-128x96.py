@@ -1,7 +1,7 @@
 # A TokenPose teacher on the generated people (CPU-sized): the demo
 # teacher's config on a StemNet backbone, trained from scratch for 30
 # epochs. From scratch it sits at the mean pose for about 26 epochs
-# (README, "The demo: teachers"); the demo's teacher is the HRNet config.
+# (docs/demo.md); the demo's teacher is the HRNet config.
 _base_ = ['./tokenpose_hrnet-w16-tiny_1xb16-20e_synthcoco-128x96.py']
 
 # runtime

@@ -9,7 +9,7 @@ metadata, which :class:`~distilpose.deploy.OnnxPoseEstimator` runs as it
 runs the float one.
 
 What is quantized, and how (measured op by op on the student,
-``docs/benchmark/2026-12-02-int8-recipe.md``):
+``docs/deployment.md``, INT8):
 
 - the convolutions, statically (QDQ; per-channel int8 weights, uint8
   activations calibrated on the crops);

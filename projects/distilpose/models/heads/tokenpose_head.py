@@ -29,7 +29,7 @@ class TokenPoseHead(HeatmapHead):
         decoder (dict, optional): Codec config used by ``predict``.
         zero_init_last (bool): Start the last Linear at zero instead of
             TokenPose's truncated normal (std 0.02). Not the official
-            initialisation (see the README's demo section for what it
+            initialisation (see docs/demo.md for what it
             does and does not change). Default False.
         init_cfg (dict | list[dict], optional): Initialisation config.
     """
@@ -84,7 +84,7 @@ class TokenPoseHead(HeatmapHead):
     def init_weights(self):
         super().init_weights()
         if self.zero_init_last:
-            # Measured on a memorisation probe (README, "The teacher"): with
+            # Measured on a memorisation probe (docs/demo.md): with
             # TokenPose's random last layer the loss stalls at the mean map,
             # from zero it falls to 0.09x of it in 150 steps.
             nn.init.zeros_(self.mlp[-1].weight)

@@ -23,7 +23,7 @@ def native_cpu_bf16() -> Optional[bool]:
     ``None`` where torch cannot tell (older torch, non-x86 CPUs). Without
     them oneDNN emulates BF16 with float32 instructions, which is slower
     than float32 itself (DistilPose-S and its teacher 2.8-3.0x slower on
-    an AVX-512 Xeon without them, docs/benchmark/2026-12-03-record-4-*)."""
+    an AVX-512 Xeon without them; docs/performance.md)."""
     checks = [getattr(torch.cpu, name, None)
               for name in ('_is_avx512_bf16_supported',
                            '_is_amx_tile_supported')]
