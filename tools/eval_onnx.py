@@ -1,10 +1,14 @@
-"""COCO keypoint AP of exported ONNX models (fp32 or INT8) on ONNX Runtime.
+"""COCO keypoint AP of exported models: ONNX files (fp32 or INT8) on ONNX
+Runtime, OpenVINO IRs (.xml: FP32, BF16, INT8) on OpenVINO.
 
-    python tools/eval_onnx.py MODEL.onnx [MODEL.int8.onnx ...] \
-        --data data/synthcoco [--split val] [--threads 2]
+    python tools/eval_onnx.py MODEL.onnx [MODEL.int8.onnx MODEL.xml ...] \
+        --data data/synthcoco [--split val] [--threads 2] \
+        [--precision f32 bf16]
 
-Each model runs as :class:`distilpose.deploy.OnnxPoseEstimator` runs it
-(its own pipeline and codec) on the ground-truth boxes of the split, and
+Each model runs as :class:`distilpose.deploy.OnnxPoseEstimator` (``.onnx``)
+or :class:`distilpose.deploy.OpenVinoPoseEstimator` (``.xml``, once per
+``--precision``: OpenVINO's precision for float ops) runs it (its own
+pipeline and codec) on the ground-truth boxes of the split, and
 MMPose's ``CocoMetric`` scores the keypoints as ``mim test`` does
 (keypoint-score rescoring, OKS NMS). Prints one table row per model.
 """
@@ -12,6 +16,7 @@ import argparse
 import contextlib
 import io
 import os.path as osp
+import sys
 
 import numpy as np
 from mmpose.datasets import CocoDataset
@@ -19,21 +24,36 @@ from mmpose.datasets.datasets.utils import parse_pose_metainfo
 from mmpose.evaluation import CocoMetric
 
 from distilpose.datasets import load_annotation_file, people_by_image
-from distilpose.deploy import OnnxPoseEstimator
+from distilpose.deploy import (PRECISIONS, OnnxPoseEstimator,
+                               OpenVinoPoseEstimator, check_precision)
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('models', nargs='+', help='.onnx files')
+    parser.add_argument('models', nargs='+',
+                        help='.onnx files and OpenVINO .xml files')
     parser.add_argument('--data', required=True,
                         help='COCO-format data root (annotations/, <split>/)')
     parser.add_argument('--split', default='val')
     parser.add_argument('--threads', type=int, default=None)
+    parser.add_argument(
+        '--precision', nargs='+', choices=PRECISIONS, default=['f32'],
+        help='OpenVINO precision(s) of the float ops of .xml models (bf16 '
+        'only on a CPU with AVX512-BF16 or AMX)')
     return parser.parse_args(argv)
 
 
-def evaluate(path: str, data: str, split: str, threads=None) -> dict:
-    estimator = OnnxPoseEstimator(path, threads)
+def load_estimator(path: str, threads=None, precision: str = 'f32'):
+    """The estimator of an exported model: OpenVINO for an .xml IR, ONNX
+    Runtime otherwise."""
+    if path.endswith('.xml'):
+        return OpenVinoPoseEstimator(path, threads, precision)
+    return OnnxPoseEstimator(path, threads)
+
+
+def evaluate(path: str, data: str, split: str, threads=None,
+             precision: str = 'f32') -> dict:
+    estimator = load_estimator(path, threads, precision)
     ann_file = osp.join(data, 'annotations', f'person_keypoints_{split}.json')
     metric = CocoMetric(ann_file=ann_file)
     metric.dataset_meta = dict(
@@ -65,14 +85,26 @@ def _coco_sigmas(num_keypoints: int) -> np.ndarray:
     return parse_pose_metainfo(CocoDataset.METAINFO)['sigmas']
 
 
-def main(argv=None) -> None:
+def main(argv=None) -> int:
     args = parse_args(argv)
+    runs = [(path, precision) for path in args.models
+            for precision in (args.precision if path.endswith('.xml') else
+                              [None])]
+    try:  # before any model runs: BF16 on a CPU without it
+        for precision in {p for _, p in runs if p}:
+            check_precision(precision)
+    except (ImportError, ValueError) as err:
+        print(f'error: {err}', file=sys.stderr)
+        return 2
     print('| model | AP | AP50 | AR |\n|---|---|---|---|')
-    for path in args.models:
-        result = evaluate(path, args.data, args.split, args.threads)
-        print(f'| {osp.basename(path)} | {result["AP"]:.3f} | '
+    for path, precision in runs:
+        result = evaluate(path, args.data, args.split, args.threads,
+                          precision or 'f32')
+        name = osp.basename(path) + (f' ({precision})' if precision else '')
+        print(f'| {name} | {result["AP"]:.3f} | '
               f'{result["AP .5"]:.3f} | {result["AR"]:.3f} |')
+    return 0
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

@@ -1,0 +1,120 @@
+"""Batch-1 latency of a student on ONNX Runtime (fp32) against OpenVINO
+FP32, BF16 and NNCF INT8, in interleaved rounds in one process.
+
+    python tools/benchmarking/openvino_latency.py \
+        --calib-data data/synthcoco [--config CONFIG] [--threads 2] \
+        [--rounds 5] [--reps 30] [--max-wait 20]
+
+The model has random weights (latency does not depend on them); the INT8
+IRs are calibrated on person crops of ``--calib-data`` made by the model's
+own pipeline, and every case runs on the same crop. Each round calls each
+case ``--reps`` times in a row (rotating the order); the table gives the
+best round median and the spread of the round medians. ``--max-wait``
+seconds per case are spent waiting for other processes to leave the CPUs
+idle (``benchmarking.timing.QuietTimer``; 0 times without waiting).
+"""
+import argparse
+import os
+import os.path as osp
+import platform
+import sys
+import tempfile
+
+import numpy as np
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+from benchmarking.timing import QuietTimer, interleaved  # noqa: E402
+
+from distilpose.deploy import (INPUT_NAME, calibration_for,  # noqa: E402
+                               compile_ir, cpu_capabilities, create_session,
+                               export_onnx, export_openvino, load_model,
+                               quantize_openvino, read_ir, topdown_metadata)
+
+S_CFG = ('configs/distilpose/coco/'
+         'distilpose-s_stemnet_inference_coco-256x192.py')
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--config', default=S_CFG)
+    parser.add_argument('--calib-data', required=True,
+                        help='COCO-format data root (train crops calibrate '
+                        'the INT8 IRs)')
+    parser.add_argument('--calib-crops', type=int, default=128)
+    parser.add_argument('--threads', type=int, default=2)
+    parser.add_argument('--rounds', type=int, default=5)
+    parser.add_argument('--reps', type=int, default=30)
+    parser.add_argument('--max-wait', type=float, default=20.)
+    return parser.parse_args(argv)
+
+
+def cpu_model() -> str:
+    with open('/proc/cpuinfo') as f:
+        for line in f:
+            if line.startswith('model name'):
+                return line.split(':', 1)[1].strip()
+    return platform.processor()
+
+
+def cpu_flags() -> str:
+    with open('/proc/cpuinfo') as f:
+        flags = next(line for line in f if line.startswith('flags')).split()
+    wanted = ('avx512_vnni', 'avx_vnni', 'avx512_bf16', 'amx_bf16',
+              'amx_int8')
+    return ', '.join(flag for flag in wanted if flag in flags) or 'none'
+
+
+def build_runners(args, tmp: str) -> dict:
+    """Name -> one batch-1 call, for every case this CPU can run."""
+    model = load_model(args.config)
+    meta = topdown_metadata(model)
+    crops = calibration_for(meta, args.calib_data, args.calib_crops)
+    x = np.ascontiguousarray(crops[:1])
+    onnx_path = export_onnx(model, osp.join(tmp, 'model.onnx'))
+    fp32 = export_openvino(model, osp.join(tmp, 'model.xml'))
+    int8 = quantize_openvino(fp32, osp.join(tmp, 'model.int8.xml'), crops)
+    cnn = quantize_openvino(fp32, osp.join(tmp, 'model.cnn.xml'), crops,
+                            model_type=None, float_ops=())
+    session = create_session(onnx_path, args.threads)
+    runners = {'ORT fp32': lambda: session.run(None, {INPUT_NAME: x})}
+    cases = [('OV FP32', fp32, 'f32'), ('OV BF16', fp32, 'bf16'),
+             ('OV INT8 (recipe)', int8, 'f32'),
+             ('OV INT8 (recipe), float ops BF16', int8, 'bf16'),
+             ('OV INT8 (NNCF default scheme, -0.04 AP)', cnn, 'f32')]
+    has_bf16 = 'BF16' in cpu_capabilities()
+    for name, path, precision in cases:
+        if precision == 'bf16' and not has_bf16:
+            print(f'skipped {name}: this CPU has no BF16')
+            continue
+        request = compile_ir(read_ir(path)[0], precision,
+                             args.threads).create_infer_request()
+        runners[name] = (lambda r=request: r.infer({0: x}))
+    return runners
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        runners = build_runners(args, tmp)
+        timer = QuietTimer(args.max_wait)
+        samples = interleaved(runners, args.rounds, timer,
+                              {k: args.reps for k in runners})
+    load = os.getloadavg()
+    print(f'\n{osp.basename(args.config)}, batch 1, {args.threads} threads; '
+          f'{cpu_model()} ({os.cpu_count()} CPUs; flags: {cpu_flags()}); '
+          f'load average {load[0]:.2f} / {load[1]:.2f}; {timer.summary()}\n')
+    medians = {k: [1e3 * float(np.median(v[i:i + args.reps]))
+                   for i in range(0, len(v), args.reps)]
+               for k, v in samples.items()}
+    ref = min(medians['ORT fp32'])
+    print('| runtime | best round median (ms) | round medians, min-max '
+          '(ms) | vs ORT fp32 |\n|---|---|---|---|')
+    for name, rounds in medians.items():
+        print(f'| {name} | {min(rounds):.1f} | {min(rounds):.1f}-'
+              f'{max(rounds):.1f} | {min(rounds) / ref:.2f}x |')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
