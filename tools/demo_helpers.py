@@ -24,21 +24,28 @@ from distilpose.fileio import sha256sum
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 
-def zoo_entry(config: str) -> dict:
+def zoo_entry(config: str, name: Optional[str] = None) -> dict:
     """The shipped weights of ``config``: file, sha256 and training log, as
-    the ``metafile.yml`` beside the config names them."""
+    the ``metafile.yml`` beside the config names them. ``name`` picks one
+    entry where several share the config (e.g. teachers continued with
+    the same restart config); without it there must be exactly one."""
     metafile = osp.join(osp.dirname(config), 'metafile.yml')
     with open(metafile) as f:
         models = yaml.safe_load(f)['Models']
     rel = osp.relpath(config, ROOT)
-    for model in models:
-        if model['Config'] == rel:
-            meta = model['Metadata']
-            return dict(
-                file=osp.join(ROOT, model['Weights']),
-                sha256=meta['SHA256'],
-                log=osp.join(ROOT, meta['Training Log']))
-    raise KeyError(f'{metafile} has no entry for {rel}')
+    found = [m for m in models if m['Config'] == rel and
+             (name is None or m['Name'] == name)]
+    if len(found) != 1:
+        names = [m['Name'] for m in found]
+        raise KeyError(
+            f'{metafile} has {len(found)} entries for {rel}'
+            + (f' named {name}' if name else '') +
+            (f' ({", ".join(names)}): name the one to use' if names else ''))
+    meta = found[0]['Metadata']
+    return dict(
+        file=osp.join(ROOT, found[0]['Weights']),
+        sha256=meta['SHA256'],
+        log=osp.join(ROOT, meta['Training Log']))
 
 
 def check_sha256(path: str, expected: str) -> None:

@@ -15,6 +15,18 @@ from demo_helpers import zoo_entry  # noqa: E402
 
 from distilpose.fileio import sha256sum  # noqa: E402
 
+DEMO_TEACHER = 'tokenpose_hrnet-w16-tiny_1xb16-4x20e_synthcoco-128x96'
+RESTART_CFG = osp.join(ROOT, 'configs', 'tokenpose', 'synthcoco',
+                       'tokenpose_hrnet-w16-tiny_1xb16-20e-restart_'
+                       'synthcoco-128x96.py')
+
+
+def test_the_demo_names_its_teacher_among_entries_of_one_config():
+    with pytest.raises(KeyError, match='name the one to use'):
+        zoo_entry(RESTART_CFG)
+    shipped = zoo_entry(RESTART_CFG, DEMO_TEACHER)
+    assert shipped['file'].endswith(DEMO_TEACHER + '.pth')
+
 
 @pytest.mark.slow
 def test_demo_chain_at_toy_size(tmp_path):
@@ -74,7 +86,7 @@ def test_demo_train_teacher_at_toy_size(tmp_path):
     teacher_cfg = osp.join(ROOT, 'configs', 'tokenpose', 'synthcoco',
                            'tokenpose_hrnet-w16-tiny_1xb16-20e-restart_'
                            'synthcoco-128x96.py')
-    shipped = zoo_entry(teacher_cfg)
+    shipped = zoo_entry(teacher_cfg, DEMO_TEACHER)
     shipped_files = [shipped['file'], osp.join(
         ROOT, 'model_zoo', 'synthcoco',
         'td-hm_hrnet-w16-tiny_1xb16-20e_synthcoco-128x96.pth')]
