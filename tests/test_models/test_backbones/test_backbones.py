@@ -49,3 +49,27 @@ def test_hrnet3stage_frozen_stages():
     assert {'conv1', 'layer1', 'transition1', 'stage2',
             'transition2'} <= frozen
     assert 'stage3' not in frozen
+
+
+def test_hrnet3stage_input_pool_runs_the_same_weights_at_half_size():
+    """input_pool adds no parameter (a teacher HRNet still loads), and the
+    pooled network is the plain one applied to the pooled crop."""
+    extra = build_from_config(
+        'distilpose/synthcoco/'
+        'distilpose_hrnet-w16-tiny-3stage_inference_synthcoco-128x96.py'
+    ).backbone.extra
+    plain, pooled = HRNet3Stage(extra), HRNet3Stage(extra, input_pool=2)
+    assert plain.state_dict().keys() == pooled.state_dict().keys()
+    pooled.load_state_dict(plain.state_dict())
+    plain.eval(), pooled.eval()
+    crop = torch.randn(1, 3, 128, 96)
+    out = pooled(crop)[0]
+    assert out.shape == (1, 16, 16, 12)
+    expected = plain(torch.nn.functional.avg_pool2d(crop, 2))[0]
+    torch.testing.assert_close(out, expected)
+
+
+@pytest.mark.parametrize('bad', [0, -2, 1.5, '2'])
+def test_hrnet3stage_rejects_a_bad_input_pool(bad):
+    with pytest.raises(ValueError, match='input_pool'):
+        HRNet3Stage(dict(), input_pool=bad)

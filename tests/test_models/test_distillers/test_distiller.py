@@ -151,3 +151,37 @@ def test_a_bf16_teacher_on_an_emulating_cpu_is_named(teacher_ckpt,
 def test_unknown_teacher_precision_is_a_build_error(teacher_ckpt):
     with pytest.raises(ValueError, match="teacher_precision='fp16'"):
         build_distiller(teacher_ckpt, teacher_precision='fp16')
+
+
+def student_on_another_grid(teacher_ckpt, distill_losses):
+    """A student whose token encoder cuts smaller patches than the
+    teacher's: more visual tokens, the same keypoint tokens."""
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+    from mmpose.registry import MODELS
+    cfg = Config.fromfile(config_path(S_TRAIN)).model.to_dict()
+    neck = cfg['neck']
+    neck['patch_size'] = tuple(p // 2 for p in neck['patch_size'])
+    cfg.update(teacher_cfg=config_path(T_STEM), teacher_ckpt=teacher_ckpt,
+               distill_losses=distill_losses)
+    init_default_scope('mmpose')
+    return MODELS.build(cfg)
+
+
+def test_visual_tokens_on_another_grid_are_a_build_error(teacher_ckpt):
+    with pytest.raises(ValueError, match='differ in grid_size.*drop '
+                       'vis_token'):
+        student_on_another_grid(
+            teacher_ckpt, dict(vis_token=dict(type='TokenDistilLoss')))
+
+
+def test_keypoint_tokens_distil_across_grids(teacher_ckpt):
+    model = student_on_another_grid(
+        teacher_ckpt,
+        dict(kpt_token=dict(type='TokenDistilLoss', loss_weight=5e-4),
+             sim_heatmap=dict(type='SimulatedHeatmapLoss')))
+    assert model.neck.num_patches > model.teacher.neck.num_patches
+    losses = model.loss(*batch())
+    assert set(losses) >= {'loss_kpt', 'loss_kpt_token', 'loss_sim_heatmap'}
+    assert 'loss_vis_token' not in losses
+    assert all(torch.isfinite(v) for v in losses.values())

@@ -1,3 +1,4 @@
+import torch.nn.functional as F
 from mmpose.models.backbones.hrnet import HRNet
 from mmpose.models.backbones.resnet import get_expansion
 from mmpose.registry import MODELS
@@ -17,6 +18,10 @@ class HRNet3Stage(HRNet):
     Args:
         extra (dict): ``stage1``, ``stage2`` and ``stage3`` configs as for
             :class:`HRNet`. A ``stage4`` entry is rejected.
+        input_pool (int): Average-pool the input by this factor before the
+            stem (a parameter-free layer: the keys and shapes stay those of
+            :class:`HRNet`). 2 runs the network at half resolution, a
+            quarter of the FLOPs, and doubles the output stride. Default 1.
         Other arguments are those of :class:`HRNet`.
     """
 
@@ -29,11 +34,15 @@ class HRNet3Stage(HRNet):
                  with_cp=False,
                  zero_init_residual=False,
                  frozen_stages=-1,
+                 input_pool=1,
                  init_cfg=[
                      dict(type='Normal', std=0.001, layer=['Conv2d']),
                      dict(type='Constant', val=1,
                           layer=['_BatchNorm', 'GroupNorm'])
                  ]):
+        if not isinstance(input_pool, int) or input_pool < 1:
+            raise ValueError(f'input_pool={input_pool!r}: give a positive '
+                             'integer (1: no pooling).')
         if 'stage4' in extra:
             raise ValueError(
                 'HRNet3Stage builds stages 1-3 only, but `extra` has a '
@@ -58,6 +67,7 @@ class HRNet3Stage(HRNet):
             init_cfg=init_cfg)
         del self.transition3, self.stage4, self.stage4_cfg
         del self.extra['stage4']
+        self.input_pool = input_pool
 
     def _make_stage(self, layer_config, in_channels, multiscale_output=True):
         # HRNet builds stage 3 with multi-scale outputs (stage 4 fuses them);
@@ -87,6 +97,8 @@ class HRNet3Stage(HRNet):
         return [c * get_expansion(block) for c in stage_cfg['num_channels']]
 
     def forward(self, x):
+        if self.input_pool > 1:
+            x = F.avg_pool2d(x, self.input_pool)
         x = self.relu(self.norm1(self.conv1(x)))
         x = self.relu(self.norm2(self.conv2(x)))
         x = self.layer1(x)

@@ -175,14 +175,20 @@ class DistilPoseDistiller(TopdownPoseEstimator):
                 'keep only the heatmap terms (sim_heatmap, score), or use a '
                 'TokenPose teacher.')
         s, t = self.neck, self.teacher.neck
-        for attr in ('num_keypoints', 'embed_dims', 'grid_size',
-                     'input_size'):
+        # Keypoint tokens pair one to one; visual tokens also need the same
+        # patch grid on the same crop.
+        attrs = ['num_keypoints', 'embed_dims']
+        if 'vis_token' in names:
+            attrs += ['grid_size', 'input_size']
+        for attr in attrs:
             if getattr(s, attr) != getattr(t, attr):
                 raise ValueError(
                     f'Student and teacher token encoders differ in {attr}: '
                     f'{getattr(s, attr)} vs {getattr(t, attr)}. Token '
-                    'distillation needs the same keypoints, token size and '
-                    'patch grid (input size / stride / patch size).')
+                    'distillation needs the same keypoints and token size, '
+                    'and vis_token also the same patch grid (input size / '
+                    'stride / patch size): drop vis_token for a student on '
+                    'another grid.')
 
     def _build_distill_losses(self, cfgs: dict) -> nn.ModuleDict:
         unknown = set(cfgs) - set(DISTILL_TERMS)
