@@ -26,8 +26,8 @@ import pytest
 import torch
 from engine_utils import one_thread  # noqa: F401  (fixture)
 from engine_utils import build_runner, make_data, tiny_config
+from loading_routes import state_dict_via, tiny_model
 from mmengine.logging import MessageHub
-from mmengine.model.weight_init import PretrainedInit
 from mmengine.runner import checkpoint as mmengine_ckpt
 from mmengine.runner import load_checkpoint
 from torch import nn
@@ -35,7 +35,7 @@ from torch import nn
 # The configs' opt-in fixes to MMEngine:
 import distilpose.runtime.mmengine_patches  # noqa: F401
 from distilpose.checkpoint import (MIN_KEY_COVERAGE, CheckpointError,
-                                   read_state_dict, safe_torch_load)
+                                   safe_torch_load)
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 URL_BASE = 'https://download.example.invalid/models/'  # never contacted
@@ -50,12 +50,6 @@ class RunsCode:
 
     def __reduce__(self):
         return open, (self.marker, 'w')
-
-
-def tiny_model() -> nn.Module:
-    torch.manual_seed(0)
-    return nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4),
-                         nn.Flatten(), nn.Linear(4, 2))
 
 
 def training_checkpoint(model: nn.Module) -> dict:
@@ -128,22 +122,6 @@ def as_route(route: str, path: str, hub, tmp_path, monkeypatch) -> str:
     return f'{route}://tiny'
 
 
-def consume(consumer: str, name: str):
-    """Load ``name`` the way ``consumer`` does; returns a state dict."""
-    if consumer == 'mmengine_loader':  # load_from, --resume, --checkpoint
-        ckpt = mmengine_ckpt._load_checkpoint(name, 'cpu')
-        return ckpt.get('state_dict', ckpt)  # as MMEngine loads it
-    model = tiny_model()
-    if consumer == 'load_checkpoint':  # init_model, MMPoseInferencer
-        load_checkpoint(model, name, map_location='cpu')
-    elif consumer == 'pretrained_init':
-        PretrainedInit(checkpoint=name, map_location='cpu')(model)
-    else:
-        assert consumer == 'teacher'
-        return read_state_dict(name, role='teacher')
-    return model.state_dict()
-
-
 ROUTES = ['path', 'url', 'open-mmlab', 'torchvision']
 CONSUMERS = ['mmengine_loader', 'load_checkpoint', 'pretrained_init',
              'teacher']
@@ -161,7 +139,7 @@ def test_code_in_a_checkpoint_never_runs(files, marker, hub, tmp_path,
                                          monkeypatch, route, consumer):
     name = as_route(route, files['malicious'], hub, tmp_path, monkeypatch)
     with pytest.raises(CheckpointError) as err:
-        consume(consumer, name)
+        state_dict_via(consumer, name)
     message = str(err.value)
     assert not marker.exists()
     assert 'loading it could run code' in message
@@ -209,7 +187,7 @@ def assert_same_state(state: dict, expected: dict) -> None:
 def test_a_legitimate_checkpoint_loads_on_every_route(
         kinds, hub, tmp_path, monkeypatch, kind, route, consumer):
     name = as_route(route, kinds[kind], hub, tmp_path, monkeypatch)
-    assert_same_state(consume(consumer, name), weights_of(kinds[kind]))
+    assert_same_state(state_dict_via(consumer, name), weights_of(kinds[kind]))
 
 
 @pytest.mark.parametrize('consumer',
@@ -227,7 +205,7 @@ def test_an_mmcls_classifier_loads_as_a_backbone(hub, tmp_path, monkeypatch,
     torch.save(dict(meta=dict(epoch=100), state_dict=classifier), path)
     name = as_route('mmcls', str(path), hub, tmp_path, monkeypatch)
     assert name == 'mmcls://tiny'
-    assert_same_state(consume(consumer, name), backbone)
+    assert_same_state(state_dict_via(consumer, name), backbone)
 
 
 def test_the_whole_training_state_survives(files):

@@ -26,6 +26,7 @@ import torch
 import yaml
 from engine_utils import one_thread  # noqa: F401  (fixture)
 from engine_utils import build_runner, make_data, tiny_config
+from loading_routes import load_via, tiny_model
 from mmengine.model.weight_init import PretrainedInit
 from mmengine.runner import checkpoint as mmengine_ckpt
 from mmengine.runner import load_checkpoint
@@ -52,30 +53,6 @@ TOOL = osp.join(ROOT, 'tools', 'make_checkpoint_safe.py')
 # What torch's unpickling errors say to switch safety off.
 TORCH_ADVICE = ('weights_only=False', 'set to `False`', 'Re-running',
                 'add_safe_globals', 'safe_globals(')
-
-
-def tiny_model() -> nn.Module:
-    torch.manual_seed(0)
-    return nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4),
-                         nn.Flatten(), nn.Linear(4, 2))
-
-
-def consume(consumer: str, name: str):
-    """Load ``name`` the way ``consumer`` does."""
-    if consumer == 'mmengine_loader':  # load_from, --resume, --checkpoint
-        return mmengine_ckpt._load_checkpoint(name, 'cpu')
-    if consumer == 'teacher':  # the distiller's teacher_ckpt
-        return read_state_dict(name, role='teacher')
-    model = tiny_model()
-    if consumer == 'load_checkpoint':  # init_model, MMPoseInferencer
-        load_checkpoint(model, name, map_location='cpu')
-    elif consumer == 'pretrained_init':
-        PretrainedInit(checkpoint=name, map_location='cpu')(model)
-    else:
-        assert consumer == 'pretrained_prefix'
-        PretrainedInit(checkpoint=name, prefix='net.',
-                       map_location='cpu')(model)
-    return model
 
 
 CONSUMERS = ['mmengine_loader', 'load_checkpoint', 'pretrained_init',
@@ -171,7 +148,7 @@ def test_non_finite_weights_are_refused_on_every_route(
         state[key].view(-1)[0] = value
     path = save_tiny(tmp_path / 'damaged.pth', state)
     with pytest.raises(CheckpointError) as err:
-        consume(consumer, path)
+        load_via(consumer, path)
     message = str(err.value)
     assert message.startswith(f'Cannot use {path} (')
     # the keys, with and without the prefix, and the count
@@ -235,7 +212,7 @@ def test_a_changed_model_zoo_file_is_refused_on_every_route(
     flip_exponent_byte(target)
     actual = sha256sum(target)
     with pytest.raises(CheckpointError) as err:
-        consume(consumer, name)
+        load_via(consumer, name)
     message = str(err.value)
     assert message.startswith(f'{target} is the model-zoo file student')
     assert f'whose sha256 in {zoo["metafile"]} is {zoo["sha"]}' in message
