@@ -21,6 +21,10 @@ pipeline, and its linear layers dynamically quantized
 those crops is printed (keypoints, or for a heatmap model its heatmaps
 over their peaks). ``--fused-attention`` writes ``OUT`` itself with
 the fused op (a little faster on ONNX Runtime, for no other runtime).
+
+A distillation (training) config is refused (exit status 2) before the
+model is built, naming the inference config to export instead, as
+``tools/export_openvino.py`` refuses it; nothing is written.
 """
 import argparse
 import os.path as osp
@@ -31,9 +35,10 @@ import numpy as np
 from mmengine.config import DictAction
 
 from distilpose.checkpoint import CheckpointError
-from distilpose.deploy import (INPUT_NAME, compare_with_pytorch,
-                               create_session, export_onnx, load_calibration,
-                               load_model, quantize_int8, read_metadata)
+from distilpose.deploy import (INPUT_NAME, check_student_config,
+                               compare_with_pytorch, create_session,
+                               export_onnx, load_calibration, load_model,
+                               quantize_int8, read_metadata)
 
 
 def parse_args(argv=None):
@@ -124,8 +129,9 @@ def main(argv=None) -> int:
               'nothing was written.', file=sys.stderr)
         return 2
     try:
+        check_student_config(args.config)
         model = load_model(args.config, args.checkpoint, args.cfg_options)
-    except (FileNotFoundError, CheckpointError) as err:
+    except (FileNotFoundError, ValueError, CheckpointError) as err:
         print(f'error: {err}', file=sys.stderr)
         return 2
     export_onnx(

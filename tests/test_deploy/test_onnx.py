@@ -20,6 +20,9 @@ from distilpose.deploy import (OnnxPoseEstimator, compare_with_pytorch,
 
 S_CFG = config_path(
     'distilpose/coco/distilpose-s_stemnet_inference_coco-256x192.py')
+#: DistilPose-S's training config: the student and its TokenPose teacher.
+DISTILLER_CFG = config_path(
+    'distilpose/coco/distilpose-s_stemnet_8xb32-300e_coco-256x192.py')
 #: Coordinates and scores, normalised units (coords / input size).
 ATOL = 1e-4
 
@@ -121,6 +124,33 @@ def test_dynamic_spatial_size_is_refused(student, tmp_path, dynamic):
     assert 'only the batch dimension' in msg
     assert 'positional embedding' in msg and '192x256' in msg
     assert 'TopdownAffine' in msg and 'input_size' in msg
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_distillation_config_is_refused(tmp_path, capsys):
+    """Before the model is built, by the OpenVINO export's own check,
+    naming the inference config to export; nothing is written."""
+    out = tmp_path / 'student.onnx'
+    assert load_tool('export_onnx').main(
+        [DISTILLER_CFG, str(out), '--random-weights', '--int8',
+         '--calib-data', str(tmp_path)]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith(
+        f'error: {DISTILLER_CFG} is a distillation (training) config: its '
+        'model is DistilPoseDistiller, the student together with its '
+        f'teacher. Export the student from its inference config ({S_CFG})')
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_distiller_model_is_refused(tmp_path):
+    """The library call too, before anything is traced or written."""
+    from distilpose.models.distillers import DistilPoseDistiller
+    distiller = DistilPoseDistiller.__new__(DistilPoseDistiller)
+    with pytest.raises(ValueError) as err:
+        export_onnx(distiller, str(tmp_path / 'student.onnx'))
+    assert str(err.value) == (
+        'The model is a DistilPoseDistiller (student and teacher): build the '
+        'student from its inference config and export that.')
     assert os.listdir(tmp_path) == []
 
 

@@ -6,15 +6,15 @@ from .onnx_export import (DYNAMIC_DIMS, INPUT_NAME, META_KEY,
                           compare_with_pytorch, create_session, export_onnx,
                           load_model, read_metadata, topdown_metadata)
 from .openvino_export import (INT8_FLOAT_OPS, INT8_MODEL_TYPE, calibration_for,
-                              check_output_path, check_student_config,
-                              compare_ir_with_pytorch, export_openvino,
-                              quantize_openvino, save_ir)
+                              check_output_path, compare_ir_with_pytorch,
+                              export_openvino, quantize_openvino, save_ir)
 from .openvino_runtime import (PRECISIONS, OpenVinoPoseEstimator,
                                check_precision, compile_ir, cpu_capabilities,
                                openvino_module, read_ir, read_ir_metadata)
 from .ort_attention import fused_attention
 from .quantize import (DYNAMIC_INT8_OPS, MIN_CALIB_CROPS, STATIC_INT8_OPS,
                        load_calibration, quantize_int8)
+from .student_check import check_student_config, check_student_model
 
 __all__ = [
     'DYNAMIC_DIMS', 'DYNAMIC_INT8_OPS', 'INPUT_NAME', 'META_KEY',
@@ -25,7 +25,7 @@ __all__ = [
     'read_metadata', 'topdown_metadata', 'INT8_FLOAT_OPS',
     'INT8_MODEL_TYPE', 'OpenVinoPoseEstimator', 'PRECISIONS',
     'calibration_for', 'check_output_path', 'check_precision',
-    'check_student_config',
+    'check_student_config', 'check_student_model',
     'compare_ir_with_pytorch', 'compile_ir', 'cpu_capabilities',
     'export_openvino', 'openvino_module', 'quantize_openvino', 'read_ir',
     'read_ir_metadata', 'save_ir'

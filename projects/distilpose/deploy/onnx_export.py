@@ -1,9 +1,9 @@
 """ONNX export of top-down pose models, and an ONNX Runtime pose estimator.
 
-``export_onnx`` writes the network alone (backbone + neck + head; a
-distiller's teacher is outside the module tree, so it is never exported)
-with a dynamic batch dimension. It also stores in the file, as JSON
-metadata, what the ONNX Runtime side needs to reproduce
+``export_onnx`` writes the network alone (backbone + neck + head) with a
+dynamic batch dimension; a distiller (student and teacher) is refused, as
+in the OpenVINO export (:mod:`.student_check`). It also stores in the
+file, as JSON metadata, what the ONNX Runtime side needs to reproduce
 ``mmpose.apis.inference_topdown``: the config's test pipeline, the data
 preprocessor's normalisation and the codec. ``OnnxPoseEstimator`` runs that
 pipeline with MMPose's own transforms, ONNX Runtime for the network, and
@@ -32,6 +32,7 @@ from ..fileio import atomic_write
 from ..models.heads import DistilPoseHead
 from ..models.utils import init_weights_quietly
 from . import ort_attention
+from .student_check import check_student_model
 
 #: Key of the JSON metadata (``metadata_props``) in exported files.
 META_KEY = 'distilpose.topdown'
@@ -199,7 +200,13 @@ def export_onnx(model: nn.Module,
     :mod:`.ort_attention`; the file then needs ONNX Runtime), which is
     what :func:`~distilpose.deploy.quantize_int8` wants; the metadata's
     ``fused_attention`` counts them.
+
+    Raises:
+        ValueError: ``model`` is a distiller (export its student from the
+            inference config) or a dimension other than the batch is
+            asked to be dynamic; nothing is written.
     """
+    check_student_model(model)
     meta = topdown_metadata(model, flip_test)
     check_dynamic(dynamic, meta['input_size'])
     w, h = meta['input_size']

@@ -30,15 +30,13 @@ from typing import Dict, Optional, Sequence, Union
 import numpy as np
 import onnx
 import torch
-from mmengine.config import Config
-from mmpose.registry import MODELS
 from torch import nn
 
 from ..fileio import DISK_FULL, disk_full_error
-from ..models.distillers import DistilPoseDistiller
 from .onnx_export import META_KEY, TopdownNetwork, export_onnx
 from .openvino_runtime import compile_ir, openvino_module, read_ir
 from .quantize import _calibration
+from .student_check import check_student_model
 
 #: NNCF's model type (``None``: its default scheme, made for CNNs). On
 #: the demo student (AP on 200 generated val images, fp32 0.303) the
@@ -51,36 +49,6 @@ INT8_MODEL_TYPE = 'transformer'
 #: both float. The transformer scheme leaves them float itself; the
 #: ignored scope keeps them so whatever the scheme.
 INT8_FLOAT_OPS = ('MVN', 'Add')
-
-
-def check_student_config(config: Union[str, Config]) -> Config:
-    """The config, refused if it is a distillation (training) config.
-
-    Its model would be the student together with its frozen teacher; the
-    deployable model is the student, built from its inference config.
-
-    Raises:
-        ValueError: naming the config, its model type and the inference
-            config to export instead (its ``_base_``, where one is).
-    """
-    cfg = Config.fromfile(config) if isinstance(config, str) else config
-    model_type = cfg.model.get('type', '')
-    cls = MODELS.get(model_type) if model_type else None
-    if 'teacher_cfg' in cfg.model or (
-            isinstance(cls, type) and issubclass(cls, DistilPoseDistiller)):
-        name = config if isinstance(config, str) else cfg.filename
-        bases = []
-        if name and osp.isfile(name):
-            bases = [osp.normpath(osp.join(osp.dirname(name), base))
-                     for base in Config._get_base_files(name)]
-        hint = (f' ({", ".join(bases)})' if bases else '')
-        raise ValueError(
-            f'{name} is a distillation (training) config: its model is '
-            f'{model_type}, the student together with its teacher. Export '
-            f'the student from its inference config{hint}, with the '
-            'checkpoint the distillation wrote (it holds the student '
-            'alone).')
-    return cfg
 
 
 def check_output_path(path: str) -> None:
@@ -168,10 +136,7 @@ def export_openvino(model: nn.Module,
             inference config) or ``path`` is not an .xml.
         OSError: ``path`` cannot be written (nothing is).
     """
-    if isinstance(model, DistilPoseDistiller):
-        raise ValueError(
-            'The model is a DistilPoseDistiller (student and teacher): '
-            'build the student from its inference config and export that.')
+    check_student_model(model)
     check_output_path(path)
     ov = openvino_module()
     with tempfile.TemporaryDirectory() as tmp:
