@@ -4,10 +4,10 @@
                          [--train-teacher] ...
 
 1. generate a COCO-format dataset of synthetic people (data/synthcoco);
-2. take the shipped TokenPose teacher (model_zoo/synthcoco/, its sha256
-   checked against configs/tokenpose/synthcoco/metafile.yml), or with
-   ``--train-teacher`` re-create it in the work dir (five mim train runs,
-   see :func:`train_teacher`);
+2. take the model zoo's stronger TokenPose teacher (model_zoo/synthcoco/,
+   its sha256 checked against configs/tokenpose/synthcoco/metafile.yml by
+   the checkpoint loader's check), or with ``--train-teacher`` re-create
+   it in the work dir (six mim train runs, see :func:`train_teacher`);
 3. distil the DistilPose student from it  (mim train mmpose <distill cfg>);
 4. train the regression baseline: same network, data, seed and budget;
 5. evaluate the three with CocoMetric, PCK@0.2 and EPE (mim test mmpose);
@@ -17,8 +17,10 @@
    generated images: models trained on generated people do not transfer
    to photographs; for real images convert the official COCO weights with
    tools/convert_official.py);
-7. write results.md (AP, AR, params, GFLOPs, latency) and the learning
-   curves of the three models.
+7. write results.md (AP, AR, params, GFLOPs and their share of the
+   teacher's, latency) and the learning curves, with the model zoo's
+   cheaper student, trained longer on more images, beside the demo's
+   short-run one (read from configs/distilpose/synthcoco/metafile.yml).
 
 Every step is an ordinary MMPose command, printed before it runs, so each can
 be re-run alone. Training steps whose checkpoint already exists are skipped
@@ -35,19 +37,34 @@ import sys
 import time
 
 import demo_helpers as helpers
+import demo_report
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CFG = osp.join(ROOT, 'configs')
 #: The demo teacher: the config of its last cosine cycle (a warm restart).
 TEACHER_CFG = ('tokenpose/synthcoco/tokenpose_hrnet-w16-tiny_'
                '1xb16-20e-restart_synthcoco-128x96.py')
-#: Its first cycle, and how many warm restarts follow it.
+#: Its first cycle, and how many warm restarts on the demo's data follow.
 TEACHER_FIRST_CFG = ('tokenpose/synthcoco/'
                      'tokenpose_hrnet-w16-tiny_1xb16-20e_synthcoco-128x96.py')
 TEACHER_RESTARTS = 3
-#: The demo teacher's model-zoo entry (the stronger teacher trained on more
-#: images shares its config; the demo's runs of record use this one).
-TEACHER_NAME = 'tokenpose_hrnet-w16-tiny_1xb16-4x20e_synthcoco-128x96'
+#: The teacher after those cycles (a model-zoo entry of its own), which the
+#: last cycle continues from.
+TEACHER_DEMO_DATA_NAME = ('tokenpose_hrnet-w16-tiny_1xb16-4x20e_'
+                          'synthcoco-128x96')
+#: The last cycle: one more warm restart, on freshly generated images of
+#: this seed (other people, poses and scenes than the demo's); more images
+#: gained more than more epochs on the same ones (docs/demo.md).
+TEACHER_EXTRA_EPOCHS = 10
+TEACHER_EXTRA_DATA_SEED = 10
+#: The demo teacher's model-zoo entry: the stronger teacher, after the last
+#: cycle (several entries share the restart config).
+TEACHER_NAME = 'tokenpose_hrnet-w16-tiny_1xb16-4x20e-8k10e_synthcoco-128x96'
+#: The model zoo's cheaper student, shown beside the demo's short-run one.
+ZOO_STUDENT_NAME = ('distilpose_hrnet-w16-tiny-3stage-pool2_1xb16-32e_'
+                    'synthcoco8k-128x96')
+ZOO_STUDENT_METAFILE = osp.join(CFG, 'distilpose', 'synthcoco',
+                                'metafile.yml')
 #: The MMPose heatmap model whose trained HRNet the teacher starts from.
 HM_TEACHER_CFG = ('topdown_heatmap/synthcoco/'
                   'td-hm_hrnet-w16-tiny_1xb16-20e_synthcoco-128x96.py')
@@ -60,6 +77,8 @@ MODELS = {
     'teacher_first': ('TokenPose teacher, first cycle', TEACHER_FIRST_CFG,
                       TEACHER_FIRST_CFG),
     'teacher': ('TokenPose teacher', TEACHER_CFG, TEACHER_CFG),
+    'teacher_extra': ('TokenPose teacher, cycle on more images',
+                      TEACHER_CFG, TEACHER_CFG),
     'student': ('DistilPose student', 'distilpose/synthcoco/distilpose_'
                 'hrnet-w16-tiny-3stage_1xb16-8e_synthcoco-128x96.py',
                 STUDENT_INFER_CFG),
@@ -139,15 +158,16 @@ def last_checkpoint(work_dir: str):
     return None
 
 
-def train(name, args, options=(), work_name=None) -> str:
+def train(name, args, options=(), work_name=None, data=None) -> str:
     """``mim train`` of one model; returns its last checkpoint."""
-    return train_side_by_side([(name, options, work_name)], args)[name]
+    return train_side_by_side([(name, options, work_name)], args,
+                              data)[name]
 
 
-def train_side_by_side(runs, args) -> dict:
+def train_side_by_side(runs, args, data=None) -> dict:
     """``mim train`` of several models at once (``runs``: name, options,
-    work-dir name); returns {name: last checkpoint}. A model whose
-    checkpoint exists is not retrained."""
+    work-dir name) on ``data`` (default: the demo's); returns {name: last
+    checkpoint}. A model whose checkpoint exists is not retrained."""
     ckpts, jobs, started = {}, [], []
     for name, options, work_name in runs:
         work_dir = osp.join(args.work_dir, work_name or name)
@@ -159,7 +179,7 @@ def train_side_by_side(runs, args) -> dict:
         log(f'training the {MODELS[name][0]}')
         cfg = osp.join(CFG, MODELS[name][1])
         jobs.append((mim('train', 'mmpose', cfg, '--work-dir', work_dir,
-                         '--cfg-options', *data_options(args.data),
+                         '--cfg-options', *data_options(data or args.data),
                          f'randomness.seed={args.seed}', *options),
                      osp.join(work_dir, 'train.log')))
         started.append((name, work_dir))
@@ -186,15 +206,38 @@ def test(name, ckpt, args) -> dict:
         return json.load(f)
 
 
+def publish_beside(ckpt: str, name: str, args) -> str:
+    """Publish ``ckpt`` into the work dir under the file name of the
+    teacher entry ``name``, and say whether it is that shipped file."""
+    shipped = helpers.zoo_entry(osp.join(CFG, TEACHER_CFG), name)
+    path = osp.join(args.work_dir, osp.basename(shipped['file']))
+    sha = helpers.publish(ckpt, path)
+    same = 'the same file as' if sha == shipped['sha256'] else 'differs from'
+    log(f'{name} re-created: {path} (sha256 {sha}); it {same} the shipped '
+        f'{osp.relpath(shipped["file"], ROOT)}.')
+    return path
+
+
+def extra_data_command(args) -> str:
+    """The generator command of the teacher's last cycle's images."""
+    return (f'python tools/generate_synthetic_coco.py '
+            f'{args.teacher_extra_data} --train-images '
+            f'{args.teacher_extra_images} --val-images {args.val_images} '
+            f'--seed {TEACHER_EXTRA_DATA_SEED}')
+
+
 def train_teacher(args) -> str:
-    """The teacher's recipe of record, five ``mim train`` runs with their
+    """The teacher's recipe of record, six ``mim train`` runs with their
     configs' schedules (``--teacher-epochs`` shortens each): the MMPose
     HRNet heatmap model, the TokenPose teacher on that HRNet (a TokenPose on
     an untrained backbone sits at the mean pose for tens of epochs;
-    docs/demo.md), then ``TEACHER_RESTARTS`` warm restarts, each
-    from the previous cycle's last checkpoint. Everything is written under
-    the work dir; the shipped files are left as they are. Returns the
-    teacher's weights (published, as the shipped file is)."""
+    docs/demo.md), ``TEACHER_RESTARTS`` warm restarts, each from the
+    previous cycle's last checkpoint, then one more of
+    ``TEACHER_EXTRA_EPOCHS`` on the extra images, from the published
+    weights of the cycles before, with a checkpoint every epoch (the
+    metafile's Training Command). Everything is written under the work
+    dir; the shipped files are left as they are. Returns the last cycle's
+    checkpoint."""
     epochs = schedule_options(args.teacher_epochs)
     hm = osp.join(args.work_dir, 'hm_teacher.pth')
     helpers.publish(train('hm_teacher', args, epochs), hm)
@@ -203,22 +246,29 @@ def train_teacher(args) -> str:
     for cycle in range(2, TEACHER_RESTARTS + 2):
         ckpt = train('teacher', args, [*epochs, f'load_from={ckpt}'],
                      work_name=f'teacher_cycle{cycle}')
-    return ckpt
+    demo_data_teacher = publish_beside(ckpt, TEACHER_DEMO_DATA_NAME, args)
+    return train('teacher_extra', args,
+                 extra_cycle_options(args, demo_data_teacher),
+                 data=args.teacher_extra_data)
+
+
+def extra_cycle_options(args, load_from: str) -> list:
+    """The ``--cfg-options`` of the teacher's last cycle beyond its data
+    and seed."""
+    return [*schedule_options(args.teacher_epochs or TEACHER_EXTRA_EPOCHS),
+            f'load_from={load_from}', 'default_hooks.checkpoint.interval=1']
 
 
 def teacher_weights(args) -> str:
     """The shipped teacher (sha256 checked), or a re-trained one."""
     shipped = helpers.zoo_entry(osp.join(CFG, TEACHER_CFG), TEACHER_NAME)
     if not args.train_teacher:
-        helpers.check_sha256(shipped['file'], shipped['sha256'])
+        helpers.check_shipped(shipped['file'])
         log(f'teacher: {osp.relpath(shipped["file"], ROOT)} '
             f'(sha256 {shipped["sha256"][:12]}... as in the metafile)')
         return shipped['file']
-    path = osp.join(args.work_dir, osp.basename(shipped['file']))
-    sha = helpers.publish(train_teacher(args), path)
-    same = 'the same file as' if sha == shipped['sha256'] else 'differs from'
-    log(f'teacher re-created: {path} (sha256 {sha}); it {same} the shipped '
-        'one. To ship it: copy it over '
+    path = publish_beside(train_teacher(args), TEACHER_NAME, args)
+    log('To ship the re-created teacher: copy it over '
         f'{osp.relpath(shipped["file"], ROOT)} and write its sha256 and '
         'metrics into the metafile.')
     return path
@@ -244,7 +294,15 @@ def main():
     parser.add_argument(
         '--teacher-epochs', type=int, default=None,
         help="epochs of each --train-teacher run (default: their configs' "
-        "20)")
+        f"20, and {TEACHER_EXTRA_EPOCHS} for the cycle on extra images)")
+    parser.add_argument(
+        '--teacher-extra-data',
+        default=osp.join(ROOT, 'data', 'synthcoco_8k'),
+        help="the extra images of --train-teacher's last cycle, generated "
+        f'with seed {TEACHER_EXTRA_DATA_SEED} (val images: --val-images)')
+    parser.add_argument(
+        '--teacher-extra-images', type=int, default=8000,
+        help='training images of --teacher-extra-data')
     parser.add_argument('--train-images', type=int, default=2000)
     parser.add_argument('--val-images', type=int, default=200)
     parser.add_argument('--data-seed', type=int, default=0,
@@ -257,16 +315,33 @@ def main():
                         help='training seed (of the teacher too with '
                         '--train-teacher)')
     args = parser.parse_args()
-    args.out, args.work_dir, args.data, args.figure_dir = map(
-        osp.abspath, (args.out, args.work_dir, args.data, args.figure_dir))
+    (args.out, args.work_dir, args.data, args.figure_dir,
+     args.teacher_extra_data) = map(
+        osp.abspath, (args.out, args.work_dir, args.data, args.figure_dir,
+                      args.teacher_extra_data))
     os.makedirs(args.out, exist_ok=True)
     start = time.time()
 
     from benchmarking.analysis import machine_name
 
+    # Read before hours of training: a malformed entry stops here.
+    try:
+        zoo = demo_report.zoo_model(ZOO_STUDENT_METAFILE, ZOO_STUDENT_NAME,
+                                    args.data_seed, args.val_images)
+    except ValueError as err:
+        sys.exit(str(err))
+    if not zoo['found']:
+        log(f'{ZOO_STUDENT_NAME} is not in the metafile yet: the report '
+            'shows no model-zoo student')
     helpers.ensure_dataset(args.data, args.train_images, args.val_images,
                            args.data_seed)
     helpers.check_dataset(args.data)
+    if args.train_teacher:
+        log(f'extra images of the teacher: {extra_data_command(args)}')
+        helpers.ensure_dataset(args.teacher_extra_data,
+                               args.teacher_extra_images, args.val_images,
+                               TEACHER_EXTRA_DATA_SEED)
+        helpers.check_dataset(args.teacher_extra_data)
     ckpts = dict(teacher=teacher_weights(args))
     # Side by side: the same budget, data and seed for both.
     t0 = time.time()
@@ -284,14 +359,20 @@ def main():
     for name in REPORTED:
         title = MODELS[name][0]
         log(f'evaluating the {title}')
-        rows.append(dict(name=name, title=title, train_s=times.get(name),
-                         metrics=test(name, ckpts[name], args)))
+        rows.append(dict(
+            name=name, title=title, train_s=times.get(name),
+            iterations=(helpers.checkpoint_iterations(ckpts[name])
+                        if name in times else None),
+            metrics=test(name, ckpts[name], args)))
     log('measuring size and speed')
+    configs = [osp.join(CFG, MODELS[name][2] or MODELS[name][1])
+               for name in REPORTED]
+    # The zoo student's cost counted here as the others', so the shares of
+    # the teacher's FLOPs compare like with like.
     profiles = helpers.model_profiles(
-        [osp.join(CFG, MODELS[name][2] or MODELS[name][1])
-         for name in REPORTED],
+        configs + ([zoo['config']] if zoo['found'] else []),
         rounds=args.latency_rounds)
-    for row, profile in zip(rows, profiles):
+    for row, profile in zip(rows + [zoo], profiles):
         row.update(profile)
 
     log('the three models on the same generated val crops')
@@ -306,16 +387,9 @@ def main():
     pictures = helpers.draw_inference(
         osp.join(CFG, STUDENT_INFER_CFG), ckpts['student'], args.data,
         args.out)
-    # The teacher's curve: its last cosine cycle.
-    last_cycle = f'teacher_cycle{TEACHER_RESTARTS + 1}'
-    teacher_log = (osp.join(args.work_dir, last_cycle) if args.train_teacher
-                   else
-                   helpers.zoo_entry(osp.join(CFG, TEACHER_CFG),
-                                     TEACHER_NAME)['log'])
-    report = helpers.write_report(
+    report = demo_report.write_report(
         rows, args, pictures, machine=machine_name(),
-        seconds=time.time() - start, teacher_log=teacher_log,
-        comparison=comparison)
+        seconds=time.time() - start, comparison=comparison, zoo=zoo)
     log(f'done in {time.time() - start:.0f} s: {report}')
 
 

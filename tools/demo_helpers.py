@@ -1,11 +1,11 @@
 """Building blocks of ``tools/demo.py``: data, shipped weights, profiling,
-pictures, report.
+pictures.
 
 The demo chains MMPose's own commands; this module holds what is not one of
 them: the generated dataset (made once per set of arguments), the model-zoo
-entries of the shipped weights, a model's size and speed, the pictures
-(the three models side by side on the same generated crops, the student's
-inferencer output), and the results page with its learning curves.
+entries of the shipped weights, a model's size and speed, and the pictures
+(the models side by side on the same generated crops, the student's
+inferencer output). The results page and its curves: ``demo_report``.
 """
 import glob
 import json
@@ -19,14 +19,12 @@ import numpy as np
 import yaml
 from publish_model import publish  # noqa: F401 (re-exported)
 
-from distilpose.fileio import sha256sum
-
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 
 def zoo_entry(config: str, name: Optional[str] = None) -> dict:
-    """The shipped weights of ``config``: file, sha256 and training log, as
-    the ``metafile.yml`` beside the config names them. ``name`` picks one
+    """The shipped weights of ``config``: file and sha256, as the
+    ``metafile.yml`` beside the config names them. ``name`` picks one
     entry where several share the config (e.g. teachers continued with
     the same restart config); without it there must be exactly one."""
     metafile = osp.join(osp.dirname(config), 'metafile.yml')
@@ -41,27 +39,41 @@ def zoo_entry(config: str, name: Optional[str] = None) -> dict:
             f'{metafile} has {len(found)} entries for {rel}'
             + (f' named {name}' if name else '') +
             (f' ({", ".join(names)}): name the one to use' if names else ''))
-    meta = found[0]['Metadata']
-    return dict(
-        file=osp.join(ROOT, found[0]['Weights']),
-        sha256=meta['SHA256'],
-        log=osp.join(ROOT, meta['Training Log']))
+    return dict(file=osp.join(ROOT, found[0]['Weights']),
+                sha256=found[0]['Metadata']['SHA256'])
 
 
-def check_sha256(path: str, expected: str) -> None:
-    """Stop with instructions unless ``path`` has the sha256 ``expected``."""
+def check_shipped(path: str) -> None:
+    """Stop unless ``path`` is its model-zoo file unchanged: the checkpoint
+    loader's own sha256 check, with the demo's way to re-create it."""
+    from distilpose import model_index
+    from distilpose.checkpoint import CheckpointError, check_zoo_hash
+
+    recreate = ('re-create it with `python tools/demo.py --train-teacher` '
+                '(written into the work dir)')
     if not osp.isfile(path):
         raise SystemExit(
             f'The shipped teacher {path} is missing. Restore it with '
-            f'`git checkout -- {osp.relpath(path, ROOT)}` or re-create it '
-            'with `python tools/demo.py --train-teacher`.')
-    actual = sha256sum(path)
-    if actual != expected:
+            f'`git checkout -- {osp.relpath(path, ROOT)}` or {recreate}.')
+    # The loader checks only what model-index.yml lists; the demo promises
+    # the check, so an unlisted file is an error here, not a pass.
+    if model_index.zoo_entry(path) is None:
         raise SystemExit(
-            f'{path} has sha256 {actual}, not the {expected} of its '
-            'metafile: the file was changed. Restore it with `git checkout '
-            f'-- {osp.relpath(path, ROOT)}`, or after `tools/demo.py '
-            '--train-teacher` write the new sha256 into the metafile.')
+            f'{path} is not listed in {model_index.MODEL_INDEX}, '
+            'so its sha256 cannot be checked: add its metafile to the '
+            "index's Import list.")
+    try:
+        check_zoo_hash(path)
+    except CheckpointError as err:
+        raise SystemExit(f'{err} For the demo teacher you can also '
+                         f'{recreate}.') from err
+
+
+def checkpoint_iterations(path: str) -> Optional[int]:
+    """The training iterations an MMEngine checkpoint was saved after."""
+    from distilpose.checkpoint import safe_torch_load
+    meta = safe_torch_load(path, 'demo report').get('meta') or {}
+    return meta.get('iter')
 
 
 def ensure_dataset(root: str, train_images: int, val_images: int,
@@ -339,117 +351,3 @@ def read_scalars(path: str) -> List[dict]:
         path = max(paths, key=osp.getmtime)
     with open(path) as f:
         return [json.loads(line) for line in f if line.strip()]
-
-
-def learning_curve(records: List[dict]) -> Dict[str, list]:
-    """Training loss by epoch and validation AP / PCK by epoch."""
-    train = [r for r in records if 'loss' in r]
-    iters_per_epoch = max(1, max((r['step'] for r in train), default=1) //
-                          max((r['epoch'] for r in train), default=1))
-    val = [r for r in records if 'coco/AP' in r]
-    return dict(
-        loss_epoch=[r['step'] / iters_per_epoch for r in train],
-        loss=[r['loss'] for r in train],
-        val_epoch=[r['step'] for r in val],
-        ap=[r['coco/AP'] for r in val],
-        pck=[r.get('PCK', float('nan')) for r in val])
-
-
-def plot_curves(rows, work_root: str, out_dir: str,
-                teacher_log: Optional[str]) -> List[str]:
-    """Validation AP and PCK@0.2 against epochs for the three models (the
-    teacher's from its shipped training log), and the training losses."""
-    import matplotlib
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, 3, figsize=(16, 4.5))
-    for row in rows:
-        source = (teacher_log if row['name'] == 'teacher' and teacher_log
-                  else osp.join(work_root, row['name']))
-        if source is None or not osp.exists(source):
-            continue
-        curve = learning_curve(read_scalars(source))
-        style = '--' if row['name'] == 'teacher' else '-'
-        axes[0].plot(curve['val_epoch'], curve['ap'], style + 'o', ms=3,
-                     label=row['title'])
-        axes[1].plot(curve['val_epoch'], curve['pck'], style + 'o', ms=3,
-                     label=row['title'])
-        axes[2].plot(curve['loss_epoch'], curve['loss'], style,
-                     label=row['title'])
-    axes[0].set(title='CocoMetric AP (generated val images)',
-                xlabel='epoch', ylabel='AP', ylim=(0, 1))
-    axes[1].set(title='PCK@0.2', xlabel='epoch', ylim=(0, 1))
-    axes[2].set(title='training loss (each its own)', xlabel='epoch',
-                yscale='log')
-    for ax in axes:
-        ax.grid(alpha=0.3)
-        ax.legend()
-    fig.tight_layout()
-    path = osp.join(out_dir, 'learning_curves.png')
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return [path]
-
-
-def write_report(rows, args, pictures: List[str], machine: str,
-                 seconds: float, teacher_log: Optional[str],
-                 comparison: Optional[str] = None) -> str:
-    """Write ``results.md`` and ``results.json`` into ``args.out``; the
-    ``comparison`` figure (see :func:`model_comparison`) is linked where it
-    is."""
-    plots = plot_curves(rows, args.work_dir, args.out, teacher_log)
-    teacher = ('re-trained (--train-teacher)' if args.train_teacher else
-               'the shipped checkpoint')
-    lines = [
-        '# DistilPose demo results', '',
-        f'Generated data: {args.train_images} train / {args.val_images} val '
-        f'images (data seed {args.data_seed}); teacher: {teacher}; '
-        f'student and baseline: training seed {args.seed}, same network, '
-        'data and budget; '
-        f'machine: {machine}; total {seconds / 60:.1f} min.', '',
-        '| model | AP | AP50 | AR | PCK@0.2 | EPE (px) | training (s) '
-        '| params (M) | GFLOPs (MMEngine) | GMACs incl. attention '
-        '| latency b1 (ms, 2 threads) |',
-        '|---|---|---|---|---|---|---|---|---|---|---|'
-    ]
-    for row in rows:
-        m = row['metrics']
-        train_s = f'{row["train_s"]:.0f}' if row.get('train_s') else '-'
-        lines.append(
-            f'| {row["title"]} | {m["coco/AP"]:.3f} '
-            f'| {m["coco/AP .5"]:.3f} | {m["coco/AR"]:.3f} '
-            f'| {m["PCK"] * 100:.1f} | {m["EPE"]:.1f} | {train_s} '
-            f'| {row["params_m"]:.2f} | {row["gflops"]:.3f} '
-            f'| {row["gmacs_attn"]:.3f} | {row["latency_ms"]:.1f} |')
-    student, baseline = (next(r['metrics'] for r in rows if r['name'] == n)
-                         for n in ('student', 'baseline'))
-    gain = student['coco/AP'] - baseline['coco/AP']
-    lines += [
-        '', f'Distillation gain: student AP - baseline AP = {gain:+.3f} '
-        f'({student["coco/AP"]:.3f} vs {baseline["coco/AP"]:.3f}); PCK@0.2 '
-        f'{student["PCK"] * 100:.1f} vs {baseline["PCK"] * 100:.1f}, mean '
-        f'error {student["EPE"]:.1f} vs {baseline["EPE"]:.1f} px.', ''
-    ]
-    if comparison:
-        lines += [
-            'The three models on the same generated val crops (models '
-            'trained on generated people do not transfer to photographs; '
-            'for real images convert the official COCO weights with '
-            '`tools/convert_official.py`):', '',
-            f'![teacher, student and baseline on generated val crops]'
-            f'({osp.relpath(comparison, args.out)})', ''
-        ]
-    lines += [f'![{osp.basename(p)}]({osp.relpath(p, args.out)})'
-              for p in plots + pictures]
-    path = osp.join(args.out, 'results.md')
-    with open(path, 'w') as f:
-        f.write('\n'.join(lines) + '\n')
-    with open(osp.join(args.out, 'results.json'), 'w') as f:
-        json.dump(dict(rows=rows, seconds=seconds, machine=machine,
-                       plots=plots, pictures=pictures,
-                       comparison=comparison, gain_ap=gain,
-                       epochs=args.epochs, seed=args.seed,
-                       data_seed=args.data_seed,
-                       train_teacher=args.train_teacher), f, indent=1)
-    return path
