@@ -5,6 +5,7 @@ Only torch and MMEngine's counters: counting FLOPs needs no ONNX.
 """
 import os
 import platform
+from typing import Set, Tuple
 
 import torch
 from mmengine.analysis import FlopAnalyzer, parameter_count
@@ -60,17 +61,60 @@ def input_size_of(cfg) -> tuple:
     return w, h
 
 
-def machine_name() -> str:
-    """CPU model, core count, the vector ISA torch uses and whether BF16
-    is native (a BF16 column means little where it is emulated)."""
-    name = platform.processor() or platform.machine() or 'CPU'
+#: The /proc/cpuinfo flags that decide which fast CPU path pays: VNNI
+#: (int8 dot products), AVX512-BF16 and AMX (BF16 and int8 tiles).
+ISA_FLAGS = ('avx512_vnni', 'avx_vnni', 'avx512_bf16', 'amx_tile',
+             'amx_bf16', 'amx_int8')
+#: The CPU classes the speed targets are stated for (``cpu_class``).
+CPU_CLASSES = {
+    'amx': 'AMX',
+    'bf16': 'AVX512-BF16 without AMX',
+    'vnni': 'VNNI without BF16',
+    'plain': 'neither VNNI, BF16 nor AMX',
+}
+
+
+def read_cpuinfo(path: str = '/proc/cpuinfo') -> Tuple[str, Set[str]]:
+    """(model name, flags) of the first processor listed in ``path``;
+    ``('', set())`` where there is no such file (not Linux)."""
+    name, flags = '', set()
     try:
-        with open('/proc/cpuinfo') as f:
-            name = next(line.split(':', 1)[1].strip() for line in f
-                        if line.startswith('model name'))
-    except (OSError, StopIteration):
+        with open(path) as f:
+            for line in f:
+                key, _, value = line.partition(':')
+                key = key.strip()
+                if key == 'model name' and not name:
+                    name = value.strip()
+                elif key == 'flags' and not flags:
+                    flags = set(value.split())
+                elif not line.strip() and (name or flags):
+                    break  # the end of the first processor's block
+    except OSError:
         pass
+    return name, flags
+
+
+def cpu_class(flags: Set[str]) -> str:
+    """The key of ``CPU_CLASSES`` that the cpuinfo ``flags`` make."""
+    if 'amx_tile' in flags:
+        return 'amx'
+    if 'avx512_bf16' in flags:
+        return 'bf16'
+    if flags & {'avx512_vnni', 'avx_vnni'}:
+        return 'vnni'
+    return 'plain'
+
+
+def machine_name(cpuinfo: str = '/proc/cpuinfo') -> str:
+    """CPU model, core count, the vector ISA torch uses, the cpuinfo flags
+    that decide the fast paths (``ISA_FLAGS``) and whether BF16 is native
+    to torch (a BF16 column means little where it is emulated)."""
+    name, flags = read_cpuinfo(cpuinfo)
+    name = name or platform.processor() or platform.machine() or 'CPU'
+    present = [flag for flag in ISA_FLAGS if flag in flags]
+    isa = (f'flags {" ".join(present)}' if present else
+           'none of the flags ' + ' '.join(ISA_FLAGS))
     bf16 = {True: ', native BF16', False: ', BF16 emulated (no AVX512-BF16 '
             'or AMX)', None: ''}[native_cpu_bf16()]
     return (f'{name}, {os.cpu_count()} cores, '
-            f'{torch.backends.cpu.get_cpu_capability()}{bf16}')
+            f'{torch.backends.cpu.get_cpu_capability()}, {isa}{bf16}')

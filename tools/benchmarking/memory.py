@@ -14,7 +14,7 @@ import torch
 from distilpose.deploy import create_session
 
 from .inference import ort_runner, torch_network, torch_runner
-from .models import INPUT, build
+from .models import build
 
 
 def status_kib(field: str) -> int:
@@ -27,7 +27,7 @@ def status_kib(field: str) -> int:
 
 
 def memory_probe(config: str, onnx_path: str, batches: Sequence[int],
-                 threads: int) -> Dict[int, float]:
+                 threads: int, input_shape: Sequence[int]) -> Dict[int, float]:
     """Peak resident memory (MiB) of one model on one engine: eager from
     ``config``, or ONNX Runtime from ``onnx_path`` when that is given.
 
@@ -47,7 +47,7 @@ def memory_probe(config: str, onnx_path: str, batches: Sequence[int],
                                    torch_network(build(config), 'eager'))
     peaks = {}
     for n in batches:
-        x = torch.randn(n, *INPUT)
+        x = torch.randn(n, *input_shape)
         with open('/proc/self/clear_refs', 'w') as f:
             f.write('5')
         runner(x)()
@@ -56,10 +56,10 @@ def memory_probe(config: str, onnx_path: str, batches: Sequence[int],
 
 
 def measure_memory(configs: Dict[str, str], onnx_paths: Dict[str, str],
-                   batches: Sequence[int],
-                   threads: int) -> Dict[str, dict]:
+                   batches: Sequence[int], threads: int,
+                   input_shapes: Dict[str, Sequence[int]]) -> Dict[str, dict]:
     """{model: {'eager': {batch: MiB}, 'ort': {batch: MiB}}}, one spawned
-    process per model and engine."""
+    process per model and engine; ``input_shapes``: (C, H, W) per model."""
     ctx = mp.get_context('spawn')
     out = {}
     with cf.ProcessPoolExecutor(
@@ -67,7 +67,7 @@ def measure_memory(configs: Dict[str, str], onnx_paths: Dict[str, str],
         for name, config in configs.items():
             out[name] = {
                 engine: pool.submit(memory_probe, config, path, batches,
-                                    threads).result()
+                                    threads, input_shapes[name]).result()
                 for engine, path in (('eager', ''),
                                      ('ort', onnx_paths[name]))
             }

@@ -1,5 +1,8 @@
 """Batch-1 latency of a student on ONNX Runtime (fp32) against OpenVINO
-FP32, BF16 and NNCF INT8, in interleaved rounds in one process.
+FP32, BF16 and NNCF INT8 variants, in interleaved rounds in one process:
+the probe behind the INT8 recipe (the INT8 IR's float ops in BF16, NNCF's
+default scheme), calibrated on real crops. The OpenVINO columns of record,
+for every model at batch 1 and 32, are ``tools/benchmark.py``'s.
 
     python tools/benchmarking/openvino_latency.py \
         --calib-data data/synthcoco [--config CONFIG] [--threads 2] \
@@ -16,7 +19,6 @@ idle (``benchmarking.timing.QuietTimer``; 0 times without waiting).
 import argparse
 import os
 import os.path as osp
-import platform
 import sys
 import tempfile
 
@@ -24,6 +26,7 @@ import numpy as np
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
+from benchmarking.analysis import machine_name  # noqa: E402
 from benchmarking.timing import QuietTimer, interleaved  # noqa: E402
 
 from distilpose.deploy import (INPUT_NAME, calibration_for,  # noqa: E402
@@ -47,22 +50,6 @@ def parse_args(argv=None):
     parser.add_argument('--reps', type=int, default=30)
     parser.add_argument('--max-wait', type=float, default=20.)
     return parser.parse_args(argv)
-
-
-def cpu_model() -> str:
-    with open('/proc/cpuinfo') as f:
-        for line in f:
-            if line.startswith('model name'):
-                return line.split(':', 1)[1].strip()
-    return platform.processor()
-
-
-def cpu_flags() -> str:
-    with open('/proc/cpuinfo') as f:
-        flags = next(line for line in f if line.startswith('flags')).split()
-    wanted = ('avx512_vnni', 'avx_vnni', 'avx512_bf16', 'amx_bf16',
-              'amx_int8')
-    return ', '.join(flag for flag in wanted if flag in flags) or 'none'
 
 
 def build_runners(args, tmp: str) -> dict:
@@ -102,8 +89,8 @@ def main(argv=None) -> int:
                               {k: args.reps for k in runners})
     load = os.getloadavg()
     print(f'\n{osp.basename(args.config)}, batch 1, {args.threads} threads; '
-          f'{cpu_model()} ({os.cpu_count()} CPUs; flags: {cpu_flags()}); '
-          f'load average {load[0]:.2f} / {load[1]:.2f}; {timer.summary()}\n')
+          f'{machine_name()}; load average {load[0]:.2f} / {load[1]:.2f}; '
+          f'{timer.summary()}\n')
     medians = {k: [1e3 * float(np.median(v[i:i + args.reps]))
                    for i in range(0, len(v), args.reps)]
                for k, v in samples.items()}

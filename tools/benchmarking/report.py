@@ -1,32 +1,19 @@
 """The benchmark's Markdown tables and plot, from the raw samples."""
 import statistics
-from typing import Dict, List
+from typing import Dict, List, Sequence
 
 import matplotlib
+
+from .analysis import CPU_CLASSES
+from .engines import ENGINE_NAMES, ENGINE_TITLES, ENGINES, PRECISION
+from .targets import targets_markdown
 
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 
-ENGINES = ('eager', 'compiled', 'eager_bf16', 'ort', 'ort_int8')
-ENGINE_NAMES = {
-    'eager': 'PyTorch eager',
-    'compiled': 'PyTorch torch.compile',
-    'eager_bf16': 'PyTorch eager, BF16 autocast',
-    'ort': 'ONNX Runtime',
-    'ort_int8': 'ONNX Runtime INT8'
-}
-#: Short column titles.
-ENGINE_TITLES = {
-    'eager': 'eager fp32',
-    'compiled': 'compiled fp32',
-    'eager_bf16': 'eager BF16',
-    'ort': 'ORT fp32',
-    'ort_int8': 'ORT INT8'
-}
-#: The precision of each engine's arithmetic: which GEMM peak bounds it.
-PRECISION = dict(
-    eager='fp32', compiled='fp32', eager_bf16='bf16', ort='fp32',
-    ort_int8='int8')
+#: The baselines every path is given against: the deployment baseline and
+#: the PyTorch one.
+BASELINES = ('ort', 'eager')
 #: The engines whose peak memory is probed.
 MEMORY_ENGINES = ('eager', 'ort')
 
@@ -39,18 +26,35 @@ def engines_of(res: dict) -> List[str]:
     return res.get('engines', list(ENGINES))
 
 
+def batches_of(res: dict) -> List[int]:
+    """The batch sizes timed (results written before ``batches`` existed
+    timed batch 1 and ``batch``)."""
+    return res.get('batches') or [1, res['batch']]
+
+
+def round_medians(samples: List[float], reps: int) -> List[float]:
+    """Median (ms) of each round's ``reps`` consecutive calls."""
+    return [median_ms(samples[i:i + reps])
+            for i in range(0, len(samples), reps)]
+
+
 def summarise(res: dict) -> Dict[str, dict]:
-    """Per model: complexity, median latencies (ms; per image at the big
-    batch), the FLOP bound of each precision (ms of its true MACs at the
-    measured GEMM peak) and peak memory."""
-    big = res['batch']
+    """Per model: complexity; for each engine and batch ``n`` (key
+    ``{engine}_b{n}``) the median latency (ms; per image at n > 1) and
+    the spread (min, max) of the round medians; the FLOP bound of each
+    precision (ms of its true MACs at the measured GEMM peak) and peak
+    memory."""
     rows = {}
     for name, info in res['complexity'].items():
-        row = dict(info)
+        row = dict(info, spread={})
         for engine in engines_of(res):
-            for n in (1, big):
-                ms = median_ms(res['latency'][f'{name}|{engine}|{n}'])
-                row[f'{engine}_b{n}'] = ms / n
+            for n in batches_of(res):
+                samples = res['latency'][f'{name}|{engine}|{n}']
+                reps = res['reps'] if n == 1 else 1
+                rounds = round_medians(samples, reps)
+                row[f'{engine}_b{n}'] = median_ms(samples) / n
+                row['spread'][f'{engine}_b{n}'] = (min(rounds) / n,
+                                                   max(rounds) / n)
         row['bound_ms'] = {
             precision: 2e3 * info['gmacs_true'] / peak
             for precision, peak in res['gemm_peaks'].items()
@@ -60,67 +64,115 @@ def summarise(res: dict) -> Dict[str, dict]:
     return rows
 
 
+def _count(n: int, noun: str) -> str:
+    return f'{n} {noun}{"s" if n != 1 else ""}'
+
+
 def _table(head: List[str], lines: List[List[str]]) -> str:
     return '\n'.join(['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
                      + ['| ' + ' | '.join(cells) + ' |' for cells in lines])
 
 
-def latency_markdown(rows: Dict[str, dict], big: int,
-                     engines: List[str]) -> str:
-    """Size and latency of every engine, ms at batch 1 / ms per image at
-    the big batch."""
-    head = ['Model', 'Params (M)', 'GFLOPs (MMEngine)', 'GMACs (with attn)'
-            ] + [f'{ENGINE_TITLES[e]} b1 / b{big}' for e in engines]
+def _per_batch(batches: Sequence[int]) -> str:
+    return ' / '.join(f'b{n}' for n in batches)
+
+
+def latency_markdown(rows: Dict[str, dict], batches: Sequence[int],
+                     engines: List[str], absent: Dict[str, str] = None
+                     ) -> str:
+    """Size, FLOP bounds and the median latency of every engine (ms at
+    batch 1, ms per image at larger batches); an absent engine keeps its
+    column, which says so."""
+    absent = absent or {}
+    columns = [e for e in ENGINES if e in engines or e in absent]
+    precisions = list(next(iter(rows.values()))['bound_ms']) if rows else []
+    head = ['Model', 'Params (M)', 'GFLOPs (MMEngine)', 'GMACs (with attn)',
+            'FLOP bound (ms) ' + ' / '.join(precisions)] + [
+                f'{ENGINE_TITLES[e]} {_per_batch(batches)}' for e in columns]
     lines = []
     for name, r in rows.items():
         lines.append([
             name, f'{r["params_m"]:.1f}', f'{r["gflops_mmengine"]:.2f}',
-            f'{r["gmacs_true"]:.2f}'
-        ] + [f'{r[f"{e}_b1"]:.1f} / {r[f"{e}_b{big}"]:.1f}' for e in engines])
+            f'{r["gmacs_true"]:.2f}',
+            ' / '.join(f'{r["bound_ms"][p]:.1f}' for p in precisions)
+        ] + [('absent (below)' if e in absent else ' / '.join(
+            f'{r[f"{e}_b{n}"]:.1f}' for n in batches)) for e in columns])
     return _table(head, lines)
 
 
-def _ratio(r: dict, engine: str, base: str, big: int) -> str:
-    return (f'{r[f"{engine}_b1"] / r[f"{base}_b1"]:.2f}x / '
-            f'{r[f"{engine}_b{big}"] / r[f"{base}_b{big}"]:.2f}x')
+def _ratios(r: dict, engine: str, base: str, batches: Sequence[int]) -> str:
+    if f'{base}_b{batches[0]}' not in r:
+        return '-'  # the baseline was not timed
+    return ' / '.join(f'{r[f"{engine}_b{n}"] / r[f"{base}_b{n}"]:.2f}x'
+                      for n in batches)
 
 
-def ratios_markdown(rows: Dict[str, dict], big: int, engines: List[str],
-                    reference: str) -> str:
-    """Each fast path against its fp32 baseline, the best path at batch 1,
-    the speed-up against ``reference`` on every engine, and each engine
-    against the FLOP bound of its precision."""
+def paths_markdown(rows: Dict[str, dict], batches: Sequence[int],
+                   engines: List[str], reference: str) -> str:
+    """One line per model and path: median and the spread of the round
+    medians, the latency over each baseline's (``BASELINES``), the
+    speed-up of ``reference`` over the model on the same path and the
+    latency over the FLOP bound of the path's precision."""
+    per = _per_batch(batches)
+    head = (['Model', 'Path'] + [
+        f'b{n} ms{" per image" if n > 1 else ""}: median (rounds min-max)'
+        for n in batches
+    ] + [f'/ {ENGINE_TITLES[b]} {per}' for b in BASELINES] + [
+        f'speed-up vs {reference} {per}', f'/ FLOP bound {per}'
+    ])
     ref = rows[reference]
-    versus = {'compiled': 'eager', 'eager_bf16': 'eager', 'ort': 'eager',
-              'ort_int8': 'ort'}
-    fast = [e for e in engines if e in versus]
-    head = (['Model'] + [
-        f'{ENGINE_TITLES[e]} / {ENGINE_TITLES[versus[e]]} b1 / b{big}'
-        for e in fast
-    ] + ['Best b1 (ms) / ORT fp32', f'Speed-up vs {reference} b1: ' +
-         ' / '.join(ENGINE_TITLES[e] for e in engines),
-         'b1 / FLOP bound: ' + ' / '.join(ENGINE_TITLES[e] for e in engines)])
     lines = []
     for name, r in rows.items():
-        best = min(engines, key=lambda e: r[f'{e}_b1'])
-        lines.append(
-            [name] + [_ratio(r, e, versus[e], big) for e in fast] + [
-                f'{ENGINE_TITLES[best]} {r[f"{best}_b1"]:.1f} / '
-                f'{r[f"{best}_b1"] / r["ort_b1"]:.2f}x',
-                ' / '.join(f'{ref[f"{e}_b1"] / r[f"{e}_b1"]:.1f}x'
-                           for e in engines),
-                ' / '.join(
-                    f'{r[f"{e}_b1"] / r["bound_ms"][PRECISION[e]]:.2f}x'
-                    for e in engines)
-            ])
+        for e in engines:
+            cells = [name, ENGINE_TITLES[e]]
+            for n in batches:
+                low, high = r['spread'][f'{e}_b{n}']
+                cells.append(f'{r[f"{e}_b{n}"]:.1f} ({low:.1f}-{high:.1f})')
+            cells += [_ratios(r, e, b, batches) for b in BASELINES]
+            cells.append(' / '.join(
+                f'{ref[f"{e}_b{n}"] / r[f"{e}_b{n}"]:.1f}x'
+                for n in batches))
+            bound = r['bound_ms'][PRECISION[e]]
+            cells.append(' / '.join(f'{r[f"{e}_b{n}"] / bound:.2f}x'
+                                    for n in batches) + f' ({PRECISION[e]})')
+            lines.append(cells)
     return _table(head, lines)
 
 
-def memory_markdown(rows: Dict[str, dict], big: int) -> str:
-    head = ['Model'] + [f'Peak RSS {ENGINE_TITLES[e]} b1 / b{big} (MiB)'
-                        for e in MEMORY_ENGINES]
+def ranked_paths(r: dict, engines: List[str], n: int) -> str:
+    """The engines fastest first at batch ``n``, each with its time and
+    its ratio to ORT fp32 (where that was timed)."""
+    ranked = sorted(engines, key=lambda e: r[f'{e}_b{n}'])
+    base = r.get(f'ort_b{n}')
+    return ', '.join(
+        f'{ENGINE_TITLES[e]} {r[f"{e}_b{n}"]:.1f}'
+        + (f' ({r[f"{e}_b{n}"] / base:.2f}x)' if base else '')
+        for e in ranked)
+
+
+def runtime_guide(res: dict) -> str:
+    """The rows of docs/deployment.md's guide for this machine: every
+    model's paths, fastest first, at each batch size."""
+    rows = summarise(res)
+    engines = engines_of(res)
+    threads = _count(res['threads'], 'thread')
+    cpu = f'{CPU_CLASSES[res["cpu_class"]]}, {threads}'
+    lines = [[cpu, name, str(n), ranked_paths(r, engines, n)]
+             for name, r in rows.items() for n in batches_of(res)]
+    absent = ''.join(f'\n\n{ENGINE_TITLES[e]}: absent: {why}.'
+                     for e, why in res.get('absent', {}).items())
+    return (f'Machine: {res["machine"]}; {res["versions"]}; '
+            f'{res["contention"]}.\n\n' + _table(
+                ['CPU', 'Model', 'Batch', 'Paths, fastest first: ms (per '
+                 'image at batch > 1) and x ORT fp32'], lines) + absent + '\n')
+
+
+def memory_markdown(rows: Dict[str, dict], batches: Sequence[int]) -> str:
+    head = ['Model'] + [
+        f'Peak RSS {ENGINE_TITLES[e]} {_per_batch(batches)} (MiB)'
+        for e in MEMORY_ENGINES]
     return _table(head, [[name] + [
-        f'{r["memory"][e][1]:.0f} / {r["memory"][e][big]:.0f}'
+        ' / '.join(f'{r["memory"][e][n]:.0f}' for n in batches)
         for e in MEMORY_ENGINES
     ] for name, r in rows.items() if r['memory']])
 
@@ -138,21 +190,21 @@ def training_markdown(samples: Dict[str, List[float]], batch: int) -> str:
     return '\n'.join(lines)
 
 
-def plot(rows: Dict[str, dict], big: int, engines: List[str], threads: int,
-         path: str) -> None:
-    """Latency at batch 1 and per image at the big batch, every engine,
-    with each model's fp32 FLOP bound; log scale."""
+def plot(rows: Dict[str, dict], batches: Sequence[int], engines: List[str],
+         threads: int, path: str) -> None:
+    """Latency (per image at batches above 1) of every engine, with each
+    model's fp32 FLOP bound; one panel per batch size, log scale."""
     names = list(rows)
-    fig, axes = plt.subplots(1, 2, figsize=(13, 4.5))
+    fig, axes = plt.subplots(1, len(batches), figsize=(6.5 * len(batches),
+                                                       4.5), squeeze=False)
     width = 0.8 / len(engines)
-    for ax, n, title in ((axes[0], 1, 'Latency, batch 1'),
-                         (axes[1], big, f'Time per image, batch {big}')):
+    for ax, n in zip(axes[0], batches):
         for i, engine in enumerate(engines):
             vals = [rows[m][f'{engine}_b{n}'] for m in names]
             offset = (i - (len(engines) - 1) / 2) * width
             pos = [j + offset for j in range(len(names))]
             bars = ax.bar(pos, vals, width, label=ENGINE_NAMES[engine])
-            ax.bar_label(bars, fmt='%.0f', fontsize=7)
+            ax.bar_label(bars, fmt='%.0f', fontsize=6)
         ax.scatter(range(len(names)),
                    [rows[m]['bound_ms']['fp32'] for m in names],
                    marker='_', s=400, color='k', zorder=3,
@@ -160,17 +212,19 @@ def plot(rows: Dict[str, dict], big: int, engines: List[str], threads: int,
         ax.set_xticks(range(len(names)), names, rotation=20, fontsize=8)
         ax.set_ylabel('ms (log scale)')
         ax.set_yscale('log')
+        title = 'Latency, batch 1' if n == 1 else f'Time per image, batch {n}'
         ax.set_title(f'{title}, {threads} threads')
-    axes[0].legend(fontsize=8)
+    axes[0][0].legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
 
 
-def report(res: dict, reference: str, threads: int, plot_path: str) -> str:
+def report(res: dict, reference: str, plot_path: str) -> str:
     """The whole Markdown report (what the tool prints); draws the plot."""
-    big = res['batch']
+    batches = batches_of(res)
     engines = engines_of(res)
+    threads = res['threads']
     rows = summarise(res)
     start, end = res['load_start'], res['load_end']
     load = ('load average (1/5/15 min) '
@@ -178,20 +232,27 @@ def report(res: dict, reference: str, threads: int, plot_path: str) -> str:
             f'{end[0]:.2f}/{end[1]:.2f}/{end[2]:.2f} at end')
     peaks = ', '.join(f'{precision} {peak:.0f}'
                       for precision, peak in res['gemm_peaks'].items())
-    parts = [
-        f'Machine: {res["machine"]}, {threads} threads; GEMM peaks '
+    sizes = {f'{s[1]}x{s[2]}' for s in res['inputs'].values()}
+    paragraphs = [
+        f'Machine: {res["machine"]}, {_count(threads, "thread")}; GEMM peaks '
         f'measured (GFLOP/s; int8: GOP/s) {peaks}; '
         f'{res["versions"]}; {load}; {res["contention"]}.',
-        f'Medians of {res["rounds"]} interleaved rounds ({res["reps"]} '
-        'calls per round at batch 1); random weights, input '
-        f'{res["input"][1]}x{res["input"][2]}; ms at batch 1 / ms per '
-        f'image at batch {big}.', '',
-        latency_markdown(rows, big, engines), '',
-        ratios_markdown(rows, big, engines, reference), ''
+        f'Medians of {_count(res["rounds"], "interleaved round")} '
+        f'({_count(res["reps"], "call")} per round at batch 1, one at '
+        'larger batches); random '
+        f'weights, input {", ".join(sorted(sizes))}; ms at batch 1, ms per '
+        'image at larger batches.'
+    ] + [f'{ENGINE_TITLES[e]}: absent: {why}.'
+         for e, why in res.get('absent', {}).items()] + res.get('notes', [])
+    paragraphs += [
+        latency_markdown(rows, batches, engines, res.get('absent')),
+        paths_markdown(rows, batches, engines, reference),
+        targets_markdown(rows, engines, res['cpu_class'])
     ]
     if any(r['memory'] for r in rows.values()):
-        parts += [memory_markdown(rows, big), '']
+        paragraphs.append(memory_markdown(rows, batches))
     if 'training' in res:
-        parts += [training_markdown(res['training'], res['train_batch']), '']
-    plot(rows, big, engines, threads, plot_path)
-    return '\n'.join(parts)
+        paragraphs.append(
+            training_markdown(res['training'], res['train_batch']))
+    plot(rows, batches, engines, threads, plot_path)
+    return '\n\n'.join(paragraphs) + '\n'
