@@ -26,12 +26,6 @@ def engines_of(res: dict) -> List[str]:
     return res.get('engines', list(ENGINES))
 
 
-def batches_of(res: dict) -> List[int]:
-    """The batch sizes timed (results written before ``batches`` existed
-    timed batch 1 and ``batch``)."""
-    return res.get('batches') or [1, res['batch']]
-
-
 def round_medians(samples: List[float], reps: int) -> List[float]:
     """Median (ms) of each round's ``reps`` consecutive calls."""
     return [median_ms(samples[i:i + reps])
@@ -48,7 +42,7 @@ def summarise(res: dict) -> Dict[str, dict]:
     for name, info in res['complexity'].items():
         row = dict(info, spread={})
         for engine in engines_of(res):
-            for n in batches_of(res):
+            for n in res['batches']:
                 samples = res['latency'][f'{name}|{engine}|{n}']
                 reps = res['reps'] if n == 1 else 1
                 rounds = round_medians(samples, reps)
@@ -158,7 +152,7 @@ def runtime_guide(res: dict) -> str:
     threads = _count(res['threads'], 'thread')
     cpu = f'{CPU_CLASSES[res["cpu_class"]]}, {threads}'
     lines = [[cpu, name, str(n), ranked_paths(r, engines, n)]
-             for name, r in rows.items() for n in batches_of(res)]
+             for name, r in rows.items() for n in res['batches']]
     absent = ''.join(f'\n\n{ENGINE_TITLES[e]}: absent: {why}.'
                      for e, why in res.get('absent', {}).items())
     return (f'Machine: {res["machine"]}; {res["versions"]}; '
@@ -222,7 +216,7 @@ def plot(rows: Dict[str, dict], batches: Sequence[int], engines: List[str],
 
 def report(res: dict, reference: str, plot_path: str) -> str:
     """The whole Markdown report (what the tool prints); draws the plot."""
-    batches = batches_of(res)
+    batches = res['batches']
     engines = engines_of(res)
     threads = res['threads']
     rows = summarise(res)
