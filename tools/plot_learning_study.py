@@ -5,7 +5,7 @@ the teacher's AP as a line: the learning study of docs/learning.md.
         --run "DistilPose student=model_zoo/.../student.log.json" \\
         --run "regression baseline=model_zoo/.../baseline.log.json" \\
         [--teacher-ap 0.676 --teacher-label "teacher (same val set)"] \\
-        [--mark 1512 "demo budget"]
+        [--mark 1512 "demo budget"] [--level 0.618 "90 % of the teacher"]
 
 Each ``--run`` is ``LABEL=PATH``, PATH an MMEngine ``scalars.json`` (or a
 work dir holding one, the newest). Iterations are counted from the
@@ -50,6 +50,9 @@ def main():
                         required=True, help='LABEL=PATH (repeatable)')
     parser.add_argument('--teacher-ap', type=float)
     parser.add_argument('--teacher-label', default='teacher')
+    parser.add_argument('--level', nargs=2, action='append', default=[],
+                        metavar=('AP', 'LABEL'),
+                        help='a horizontal line, e.g. 90 %% of the teacher')
     parser.add_argument('--mark', nargs=2, action='append', default=[],
                         metavar=('ITERATIONS', 'LABEL'),
                         help='a vertical line, e.g. a budget')
@@ -68,6 +71,13 @@ def main():
     if args.teacher_ap is not None:
         ax.axhline(args.teacher_ap, ls='--', c='k', lw=1,
                    label=f'{args.teacher_label} {args.teacher_ap:.3f}')
+    for level, label in args.level:
+        try:
+            level = float(level)
+        except ValueError:
+            parser.error(f'--level {level!r}: give the AP as a number, then '
+                         'its label')
+        ax.axhline(level, ls='-.', c='gray', lw=1, label=label)
     for iters, label in args.mark:
         ax.axvline(float(iters), ls=':', c='gray', lw=1)
         ax.text(float(iters), 0.02, f' {label}', color='gray', rotation=90,

@@ -47,7 +47,19 @@ def test_the_plot_is_written(tmp_path):
     proc = subprocess.run(
         [sys.executable, f'{ROOT}/tools/plot_learning_study.py', str(out),
          '--run', f'student={log}', '--teacher-ap', '0.6', '--mark', '100',
-         'budget'], capture_output=True, text=True)
+         'budget', '--level', '0.54', '90 % of the teacher'],
+        capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert 'student: 40: 0.100, 90: 0.300, 140: 0.400' in proc.stdout
     assert out.stat().st_size > 0
+
+
+def test_a_level_that_is_not_a_number_is_refused(tmp_path):
+    log = scalars(tmp_path / 'scalars.json')
+    proc = subprocess.run(
+        [sys.executable, f'{ROOT}/tools/plot_learning_study.py',
+         str(tmp_path / 'curve.png'), '--run', f'student={log}', '--level',
+         'ninety', '90 % of the teacher'], capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert "--level 'ninety': give the AP as a number" in proc.stderr
+    assert not (tmp_path / 'curve.png').exists()
