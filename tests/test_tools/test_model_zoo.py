@@ -101,15 +101,17 @@ def test_shipped_model_evaluates_above_its_floor(name, val_data, tmp_path):
     assert metrics['PCK'] > expected['PCK@0.2'] - 0.05, (name, metrics)
 
 
-def test_student_through_mmpose_inferencer(val_data):
-    """The shipped student works with ``MMPoseInferencer(pose2d=<config>,
+@pytest.mark.parametrize(
+    'name', [m.name for m in shipped() if m.name.startswith('distilpose')])
+def test_student_through_mmpose_inferencer(name, val_data):
+    """Each shipped student works with ``MMPoseInferencer(pose2d=<config>,
     pose2d_weights=<file>)``: on an unseen generated image its keypoints
     are those of ``init_model`` + ``inference_topdown`` with the same
     (whole-image) box."""
     import json
 
     from mmpose.apis import MMPoseInferencer, inference_topdown, init_model
-    (model, ) = [m for m in shipped() if m.name.startswith('distilpose')]
+    (model, ) = [m for m in shipped() if m.name == name]
     config, weights = (osp.join(ROOT, p) for p in (model.config,
                                                    model.weights))
     with open(osp.join(val_data, 'annotations',
