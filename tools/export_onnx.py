@@ -38,7 +38,7 @@ from distilpose.checkpoint import CheckpointError
 from distilpose.deploy import (INPUT_NAME, check_student_config,
                                compare_with_pytorch, create_session,
                                export_onnx, load_calibration, load_model,
-                               quantize_int8, read_metadata)
+                               quantize_int8, read_metadata, report_agreement)
 
 
 def parse_args(argv=None):
@@ -142,13 +142,9 @@ def main(argv=None) -> int:
         fused_attention=args.fused_attention)
     print(f'wrote {args.out} (opset {args.opset}, dynamic batch'
           f'{", fused attention" if args.fused_attention else ""})')
-    worst = 0.
-    for n, (got, ref) in compare_with_pytorch(
-            model, args.out, args.verify_batch_sizes).items():
-        diff = float(np.abs(got - ref).max())
-        worst = max(worst, diff)
-        print(f'batch {n}: max |ONNX Runtime - PyTorch| = {diff:.3g} '
-              f'(output {tuple(got.shape)})')
+    worst = report_agreement(
+        compare_with_pytorch(
+            model, args.out, args.verify_batch_sizes), 'ONNX Runtime')
     if worst > args.atol:
         print(f'FAILED: {worst:.3g} > atol {args.atol:g}')
         return 1

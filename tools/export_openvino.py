@@ -33,7 +33,8 @@ from distilpose.checkpoint import CheckpointError
 from distilpose.deploy import (calibration_for, check_output_path,
                                check_student_config, compare_ir_with_pytorch,
                                compile_ir, export_openvino, load_model,
-                               quantize_openvino, read_ir, topdown_metadata)
+                               quantize_openvino, read_ir, report_agreement,
+                               topdown_metadata)
 
 
 def parse_args(argv=None):
@@ -124,13 +125,9 @@ def main(argv=None) -> int:
         return 2
     print(f'wrote {args.out} and {osp.splitext(args.out)[0]}.bin (FP32, '
           'dynamic batch)')
-    worst = 0.
-    for n, (got, ref) in compare_ir_with_pytorch(
-            model, args.out, args.verify_batch_sizes).items():
-        diff = float(np.abs(got - ref).max())
-        worst = max(worst, diff)
-        print(f'batch {n}: max |OpenVINO FP32 - PyTorch| = {diff:.3g} '
-              f'(output {tuple(got.shape)})')
+    worst = report_agreement(
+        compare_ir_with_pytorch(
+            model, args.out, args.verify_batch_sizes), 'OpenVINO FP32')
     if worst > args.atol:
         print(f'FAILED: {worst:.3g} > atol {args.atol:g}')
         return 1

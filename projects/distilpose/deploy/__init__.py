@@ -3,8 +3,9 @@ OpenVINO IR export (FP32, NNCF INT8) and OpenVINO inference."""
 from .onnx_export import (DYNAMIC_DIMS, INPUT_NAME, META_KEY,
                           OnnxPoseEstimator, TopdownNetwork,
                           TopdownPreprocessor, check_dynamic,
-                          compare_with_pytorch, create_session, export_onnx,
-                          load_model, read_metadata, topdown_metadata)
+                          compare_runtime_with_pytorch, compare_with_pytorch,
+                          create_session, export_onnx, load_model,
+                          read_metadata, report_agreement, topdown_metadata)
 from .openvino_export import (INT8_FLOAT_OPS, INT8_MODEL_TYPE, calibration_for,
                               check_output_path, compare_ir_with_pytorch,
                               export_openvino, quantize_openvino, save_ir)
@@ -20,7 +21,8 @@ __all__ = [
     'DYNAMIC_DIMS', 'DYNAMIC_INT8_OPS', 'INPUT_NAME', 'META_KEY',
     'MIN_CALIB_CROPS', 'OnnxPoseEstimator', 'STATIC_INT8_OPS',
     'TopdownNetwork', 'TopdownPreprocessor', 'check_dynamic',
-    'compare_with_pytorch', 'create_session', 'export_onnx',
+    'compare_runtime_with_pytorch', 'compare_with_pytorch',
+    'create_session', 'export_onnx', 'report_agreement',
     'fused_attention', 'load_calibration', 'load_model', 'quantize_int8',
     'read_metadata', 'topdown_metadata', 'INT8_FLOAT_OPS',
     'INT8_MODEL_TYPE', 'OpenVinoPoseEstimator', 'PRECISIONS',

@@ -16,7 +16,7 @@ import io
 import json
 import os.path as osp
 import warnings
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import onnx
@@ -259,7 +259,18 @@ def compare_with_pytorch(model: nn.Module,
     as ``[2, ...]`` (first output only), for the caller's tolerances.
     """
     session = create_session(path)
-    meta = read_metadata(session)
+    return compare_runtime_with_pytorch(
+        model, read_metadata(session),
+        lambda x: session.run(None, {INPUT_NAME: x})[0], batch_sizes, seed)
+
+
+def compare_runtime_with_pytorch(model: nn.Module, meta: dict,
+                                 run: Callable[[np.ndarray], np.ndarray],
+                                 batch_sizes: Sequence[int] = (1, 3),
+                                 seed: int = 0) -> Dict[int, np.ndarray]:
+    """``run`` (an exported model's first output for an input array, as
+    ``meta`` describes it) against ``model`` on the same random inputs;
+    per batch size, both outputs stacked as ``[2, ...]``."""
     w, h = meta['input_size']
     net = TopdownNetwork(model, meta['flip_test']).eval()
     gen = torch.Generator().manual_seed(seed)
@@ -269,9 +280,20 @@ def compare_with_pytorch(model: nn.Module,
         with torch.no_grad():
             ref = net(x)
         ref = ref if isinstance(ref, torch.Tensor) else ref[0]
-        got = session.run(None, {INPUT_NAME: x.numpy()})[0]
-        results[n] = np.stack([got, ref.numpy()])
+        results[n] = np.stack([run(x.numpy()), ref.numpy()])
     return results
+
+
+def report_agreement(results: Dict[int, np.ndarray], runtime: str) -> float:
+    """Print the largest |runtime - PyTorch| per batch size of
+    :func:`compare_with_pytorch`'s results; return the worst."""
+    worst = 0.
+    for n, (got, ref) in results.items():
+        diff = float(np.abs(got - ref).max())
+        worst = max(worst, diff)
+        print(f'batch {n}: max |{runtime} - PyTorch| = {diff:.3g} '
+              f'(output {tuple(got.shape)})')
+    return worst
 
 
 class TopdownPreprocessor:

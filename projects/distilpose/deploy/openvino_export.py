@@ -29,11 +29,10 @@ from typing import Dict, Optional, Sequence, Union
 
 import numpy as np
 import onnx
-import torch
 from torch import nn
 
 from ..fileio import DISK_FULL, disk_full_error
-from .onnx_export import META_KEY, TopdownNetwork, export_onnx
+from .onnx_export import META_KEY, compare_runtime_with_pytorch, export_onnx
 from .openvino_runtime import compile_ir, openvino_module, read_ir
 from .quantize import _calibration
 from .student_check import check_student_model
@@ -231,15 +230,6 @@ def compare_ir_with_pytorch(model: nn.Module,
     ``[2, ...]``."""
     ir, meta = read_ir(path)
     compiled = compile_ir(ir, precision)
-    w, h = meta['input_size']
-    net = TopdownNetwork(model, meta['flip_test']).eval()
-    gen = torch.Generator().manual_seed(seed)
-    results = {}
-    for n in batch_sizes:
-        x = torch.randn(n, 3, h, w, generator=gen)
-        with torch.no_grad():
-            ref = net(x)
-        ref = ref if isinstance(ref, torch.Tensor) else ref[0]
-        got = compiled(x.numpy())[0]
-        results[n] = np.stack([got, ref.numpy()])
-    return results
+    return compare_runtime_with_pytorch(model, meta,
+                                        lambda x: compiled(x)[0],
+                                        batch_sizes, seed)
