@@ -55,3 +55,30 @@ def test_wrong_input_size_is_a_clear_error():
         neck((torch.randn(1, 8, 32, 24), ))
     with pytest.raises(ValueError, match='input channels'):
         neck((torch.randn(1, 16, 64, 48), ))
+
+
+def test_upsampling_puts_a_stride_8_map_on_the_stride_4_grid():
+    """A half-resolution backbone's stride-8 map, upsampled x2, is cut into
+    the grid a stride-4 map gives: the patch tokens of the upsampled map
+    (and nothing else: same weights, same tokens)."""
+    torch.manual_seed(0)
+    kwargs = dict(in_channels=4, input_size=(96, 128), patch_size=(3, 4),
+                  num_keypoints=3, embed_dims=16, depth=1, num_heads=2)
+    half = TokenDistillingEncoder(feature_stride=8, upsample=2, **kwargs)
+    full = TokenDistillingEncoder(feature_stride=4, **kwargs)
+    full.load_state_dict(half.state_dict())
+    assert half.grid_size == full.grid_size == (8, 8)
+    feat = torch.randn(2, 4, 16, 12)
+    up = torch.nn.functional.interpolate(feat, scale_factor=2,
+                                         mode='bilinear', align_corners=False)
+    for got, ref in zip(half((feat, )), full((up, ))):
+        assert got.shape == ref.shape
+        assert torch.allclose(got, ref, atol=1e-6)
+    with pytest.raises(ValueError, match='input size of the data pipeline'):
+        half((up, ))
+
+
+@pytest.mark.parametrize('upsample', [0, 1.5, True])
+def test_a_bad_upsample_factor_is_a_build_error(upsample):
+    with pytest.raises(ValueError, match=r'upsample=.*positive integer'):
+        TokenDistillingEncoder(in_channels=4, upsample=upsample)

@@ -138,6 +138,12 @@ class TokenDistillingEncoder(BaseModule):
         fused_attn (bool): Use ``F.scaled_dot_product_attention``. The
             explicit form gives the same result and is visible to FLOP
             counters.
+        upsample (int): Upsample the feature map bilinearly by this factor
+            before cutting it into patches (``patch_size`` is then in
+            upsampled pixels). A student whose backbone runs at reduced
+            resolution (``HRNet3Stage(input_pool=2)``, stride 8) keeps its
+            teacher's patch grid with ``upsample=2``, so that its visual
+            tokens can be distilled. Default 1 (none).
         init_cfg (dict | list[dict], optional): Initialisation config.
 
     Returns (from ``forward``):
@@ -156,26 +162,32 @@ class TokenDistillingEncoder(BaseModule):
                  num_heads: int = 8,
                  mlp_ratio: float = 3.,
                  fused_attn: bool = True,
+                 upsample: int = 1,
                  init_cfg=[
                      dict(type='TruncNormal', layer=['Linear', 'Conv2d'],
                           std=0.02, bias=0.),
                      dict(type='Constant', layer='LayerNorm', val=1., bias=0.)
                  ]):
         super().__init__(init_cfg=init_cfg)
+        if isinstance(upsample, bool) or not isinstance(upsample, int) \
+                or upsample < 1:
+            raise ValueError(f'upsample={upsample!r}: give a positive '
+                             'integer (1: no upsampling).')
         self.input_size = tuple(input_size)
         self.feature_stride = feature_stride
+        self.upsample = upsample
         self.patch_size = tuple(patch_size)
         self.feature_size = self._feature_size(self.input_size,
                                                feature_stride)
-        fw, fh = self.feature_size
+        fw, fh = (upsample * size for size in self.feature_size)
         pw, ph = self.patch_size
         if fw % pw or fh % ph:
             raise ValueError(
                 f'The {fw}x{fh} (w x h) feature map of a {input_size} input '
-                f'at stride {feature_stride} does not divide into '
-                f'{pw}x{ph} patches. Choose patch_size and input_size so '
-                'that the feature width and height are multiples of the '
-                'patch width and height.')
+                f'at stride {feature_stride} (upsampled x{upsample}) does '
+                f'not divide into {pw}x{ph} patches. Choose patch_size and '
+                'input_size so that the feature width and height are '
+                'multiples of the patch width and height.')
         self.grid_size = (fw // pw, fh // ph)
         self.num_patches = self.grid_size[0] * self.grid_size[1]
         self.num_keypoints = num_keypoints
@@ -228,6 +240,9 @@ class TokenDistillingEncoder(BaseModule):
             raise ValueError(
                 f'{type(self).__name__} expects {self.in_channels} input '
                 f'channels but the backbone gives {feat.shape[1]}.')
+        if self.upsample > 1:
+            feat = F.interpolate(feat, scale_factor=self.upsample,
+                                 mode='bilinear', align_corners=False)
         x = self.patch_embed(feat).flatten(2).transpose(1, 2)
         x = torch.cat([self.keypoint_tokens.expand(x.shape[0], -1, -1), x],
                       dim=1)
