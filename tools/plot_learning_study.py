@@ -8,8 +8,10 @@ the teacher's AP as a line: the learning study of docs/learning.md.
         [--mark 1512 "demo budget"] [--level 0.618 "90 % of the teacher"]
 
 Each ``--run`` is ``LABEL=PATH``, PATH an MMEngine ``scalars.json`` (or a
-work dir holding one, the newest). Iterations are counted from the
-training records (a validation record carries its epoch).
+work dir holding one, the newest), or ``PATH+PATH...`` for a run continued
+by warm restarts (each part's iterations follow the previous part's last).
+Iterations are counted from the training records (a validation record
+carries its epoch).
 """
 import argparse
 import os.path as osp
@@ -32,22 +34,40 @@ def ap_by_iteration(records: list) -> tuple:
     return [last[r['step']] for r in val], [r['coco/AP'] for r in val]
 
 
+def chained_ap_by_iteration(parts: list) -> tuple:
+    """(iterations, AP) of a run made of ``parts`` (lists of records), each
+    a warm restart of the one before: its iterations follow the last
+    training iteration logged by the parts before it."""
+    iters, ap, offset = [], [], 0
+    for records in parts:
+        part_iters, part_ap = ap_by_iteration(records)
+        iters += [offset + i for i in part_iters]
+        ap += part_ap
+        offset += max(r['step'] for r in records if 'loss' in r)
+    return iters, ap
+
+
 def parse_run(text: str) -> tuple:
-    label, sep, path = text.partition('=')
-    if not sep or not label or not path:
+    """``LABEL=PATH[+PATH...]`` -> (label, [paths])."""
+    label, sep, paths = text.partition('=')
+    if not sep or not label or not paths:
         raise argparse.ArgumentTypeError(
             f'--run {text!r}: give LABEL=PATH, e.g. "student=work_dirs/s"')
-    if not osp.exists(path):
-        raise argparse.ArgumentTypeError(f'--run {text!r}: {path} does not '
-                                         'exist')
-    return label, path
+    paths = paths.split('+')
+    for path in paths:
+        if not osp.exists(path):
+            raise argparse.ArgumentTypeError(f'--run {text!r}: {path} does '
+                                             'not exist')
+    return label, paths
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('out', help='the PNG to write')
     parser.add_argument('--run', type=parse_run, action='append',
-                        required=True, help='LABEL=PATH (repeatable)')
+                        required=True,
+                        help='LABEL=PATH, or LABEL=PATH+PATH... for a run '
+                        'and its warm restarts (repeatable)')
     parser.add_argument('--teacher-ap', type=float)
     parser.add_argument('--teacher-label', default='teacher')
     parser.add_argument('--level', nargs=2, action='append', default=[],
@@ -63,8 +83,9 @@ def main():
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(8, 4.5))
-    for label, path in args.run:
-        iters, ap = ap_by_iteration(read_scalars(path))
+    for label, paths in args.run:
+        iters, ap = chained_ap_by_iteration(
+            [read_scalars(path) for path in paths])
         ax.plot(iters, ap, 'o-', ms=4, label=label)
         print(f'{label}: ' + ', '.join(f'{i}: {a:.3f}'
                                        for i, a in zip(iters, ap)))

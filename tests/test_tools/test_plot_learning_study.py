@@ -34,7 +34,23 @@ def test_a_run_without_training_records_is_refused(tmp_path):
         tool.ap_by_iteration([{'coco/AP': 0.5, 'step': 1}])
 
 
-@pytest.mark.parametrize('text', ['no-equals-sign', '=x', 'a=/absent/path'])
+def test_a_warm_restart_continues_from_the_last_iteration_of_its_run(
+        tmp_path):
+    tool = load_tool('plot_learning_study')
+    first = tool.read_scalars(scalars(tmp_path / 'first.json'))
+    restart = tool.read_scalars(
+        scalars(tmp_path / 'restart.json', epochs=2, aps=(0.35, 0.45)))
+    iters, ap = tool.chained_ap_by_iteration([first, restart])
+    assert iters == [40, 90, 140, 180, 230]
+    assert ap == [0.1, 0.3, 0.4, 0.35, 0.45]
+    label, paths = tool.parse_run(
+        f'student={tmp_path}/first.json+{tmp_path}/restart.json')
+    assert label == 'student' and len(paths) == 2
+
+
+@pytest.mark.parametrize('text', [
+    'no-equals-sign', '=x', 'a=/absent/path', 'a=/absent/path+/other'
+])
 def test_a_malformed_run_is_refused(text):
     tool = load_tool('plot_learning_study')
     with pytest.raises(argparse.ArgumentTypeError, match='--run'):
