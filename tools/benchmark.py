@@ -228,8 +228,9 @@ def input_shape_of(model: torch.nn.Module) -> Tuple[int, int, int]:
 
 def networks_of(model: torch.nn.Module, name: str, engines: Sequence[str],
                 folder: str, threads: int) -> Tuple[Dict[str, object], str]:
-    """Engine -> network, session or compiled model of ``model`` (one for
-    every batch size), and its fp32 ONNX file (the memory probe's)."""
+    """Engine -> network or session of ``model`` (one for every batch
+    size; OpenVINO's: a function compiling it for a batch size), and its
+    fp32 ONNX file (the memory probe's)."""
     shape = input_shape_of(model)
     onnx_path = export_onnx(model, osp.join(folder, f'{name}.onnx'))
     nets = {e: torch_network(model, e) for e in engines

@@ -106,6 +106,32 @@ def test_estimator_matches_inference_topdown(student, ir, precision, tol):
     assert np.abs(scores - ref_scores).max() <= tol
 
 
+def test_a_static_batch_runs_any_number_of_boxes_in_chunks(ir):
+    """Three boxes through a model compiled for batch 2 (one full chunk,
+    one padded): the keypoints of the dynamic batch, and the IR itself
+    keeps its dynamic batch."""
+    img = synthetic_image()
+    boxes = np.array([[10, 20, 200, 280], [150, 30, 390, 290],
+                      [40, 10, 300, 200]], np.float32)
+    dynamic = OpenVinoPoseEstimator(ir, 1)
+    static = OpenVinoPoseEstimator(ir, 1, batch_size=2)
+    assert static.session.batch_size == 2
+    assert dynamic.session.batch_size is None
+    for got, ref in zip(static(img, boxes), dynamic(img, boxes)):
+        assert got.shape == ref.shape and got.shape[0] == 3
+        assert np.abs(got - ref).max() <= 1e-4
+    model, _ = read_ir(ir)
+    compiled = openvino_runtime.compile_ir(model, batch_size=1)
+    assert str(compiled.input(0).get_partial_shape()) == '[1,3,128,96]'
+    assert str(model.input(0).get_partial_shape()) == '[?,3,128,96]'
+
+
+@pytest.mark.parametrize('batch_size', [0, -1, 1.5, True])
+def test_a_bad_static_batch_is_refused(ir, batch_size):
+    with pytest.raises(ValueError, match=r'batch_size=.*positive integer'):
+        OpenVinoPoseEstimator(ir, batch_size=batch_size)
+
+
 def test_bf16_is_refused_on_a_cpu_without_it(ir, monkeypatch, tmp_path,
                                              capsys):
     monkeypatch.setattr(openvino_runtime, 'cpu_capabilities',

@@ -1,7 +1,9 @@
 """Batch-1 latency of a student on ONNX Runtime (fp32) against OpenVINO
 FP32, BF16 and NNCF INT8 variants, in interleaved rounds in one process:
 the probe behind the INT8 recipe (the INT8 IR's float ops in BF16, NNCF's
-default scheme), calibrated on real crops. The OpenVINO columns of record,
+default scheme), calibrated on real crops, and behind compiling for a
+static batch (each OpenVINO case compiled for batch 1, three also for the
+IR's dynamic batch). The OpenVINO columns of record,
 for every model at batch 1 and 32, are ``tools/benchmark.py``'s.
 
     python tools/benchmarking/openvino_latency.py \
@@ -65,17 +67,22 @@ def build_runners(args, tmp: str) -> dict:
                             model_type=None, float_ops=())
     session = create_session(onnx_path, args.threads)
     runners = {'ORT fp32': lambda: session.run(None, {INPUT_NAME: x})}
-    cases = [('OV FP32', fp32, 'f32'), ('OV BF16', fp32, 'bf16'),
-             ('OV INT8 (recipe)', int8, 'f32'),
-             ('OV INT8 (recipe), float ops BF16', int8, 'bf16'),
-             ('OV INT8 (NNCF default scheme, -0.04 AP)', cnn, 'f32')]
+    # (name, IR, precision of the float ops, static batch)
+    cases = [('OV FP32', fp32, 'f32', 1),
+             ('OV FP32, dynamic batch', fp32, 'f32', None),
+             ('OV BF16', fp32, 'bf16', 1),
+             ('OV BF16, dynamic batch', fp32, 'bf16', None),
+             ('OV INT8 (recipe)', int8, 'f32', 1),
+             ('OV INT8 (recipe), dynamic batch', int8, 'f32', None),
+             ('OV INT8 (recipe), float ops BF16', int8, 'bf16', 1),
+             ('OV INT8 (NNCF default scheme, -0.04 AP)', cnn, 'f32', 1)]
     has_bf16 = 'BF16' in cpu_capabilities()
-    for name, path, precision in cases:
+    for name, path, precision, batch in cases:
         if precision == 'bf16' and not has_bf16:
             print(f'skipped {name}: this CPU has no BF16')
             continue
-        request = compile_ir(read_ir(path)[0], precision,
-                             args.threads).create_infer_request()
+        request = compile_ir(read_ir(path)[0], precision, args.threads,
+                             batch).create_infer_request()
         runners[name] = (lambda r=request: r.infer({0: x}))
     return runners
 

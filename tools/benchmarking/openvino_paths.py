@@ -2,12 +2,15 @@
 writes (FP32, and NNCF INT8 with the transformer scheme and
 ``INT8_FLOAT_OPS`` kept float), made by the same library calls and
 compiled for the CPU in FP32, BF16 (``INFERENCE_PRECISION_HINT=bf16``) or,
-for the INT8 IR, with its float ops in FP32 as the recipe is measured.
+for the INT8 IR, with its float ops in FP32 as the recipe is measured;
+each batch size gets a model compiled for that static batch, as a
+latency deployment at a fixed batch runs it.
 
 (Not named ``openvino.py``: a script run from this folder would import it
 in place of OpenVINO.)
 """
 import os.path as osp
+from functools import partial
 from typing import Callable, Dict, Sequence
 
 import torch
@@ -41,8 +44,9 @@ def openvino_absent() -> Dict[str, str]:
 
 def openvino_note(threads: int) -> str:
     """How the OpenVINO columns were made, for the report."""
-    return ('OpenVINO: the IRs of tools/export_openvino.py, compiled with '
-            f'PERFORMANCE_HINT LATENCY and INFERENCE_NUM_THREADS {threads}; '
+    return ('OpenVINO: the IRs of tools/export_openvino.py, compiled for '
+            'each batch size as a static batch, with PERFORMANCE_HINT LATENCY '
+            f'and INFERENCE_NUM_THREADS {threads}; '
             f'OV INT8 is NNCF\'s {INT8_MODEL_TYPE} scheme with '
             f'{", ".join(INT8_FLOAT_OPS)} kept float, its float ops in FP32.')
 
@@ -50,7 +54,7 @@ def openvino_note(threads: int) -> str:
 def openvino_networks(model: torch.nn.Module, folder: str, name: str,
                       engines: Sequence[str], input_shape: Sequence[int],
                       threads: int) -> Dict[str, object]:
-    """OpenVINO engine -> compiled model of ``model``, for those of
+    """OpenVINO engine -> ``compile(batch_size)`` of ``model``, for those of
     ``engines`` that are OpenVINO's. The IRs are written to ``folder``;
     the INT8 one is calibrated on random inputs of ``input_shape``
     (C, H, W): its speed does not depend on the ranges."""
@@ -62,17 +66,17 @@ def openvino_networks(model: torch.nn.Module, folder: str, name: str,
         crops = torch.randn(MIN_CALIB_CROPS, *input_shape).numpy()
         irs['int8'] = quantize_openvino(
             irs['fp32'], osp.join(folder, f'{name}.int8.xml'), crops)
-    compiled = {}
+    compilers = {}
     for engine in engines:
         ir, precision = OPENVINO_ENGINES[engine]
-        compiled[engine] = compile_ir(read_ir(irs[ir])[0], precision,
-                                      threads)
-    return compiled
+        compilers[engine] = partial(compile_ir, read_ir(irs[ir])[0],
+                                    precision, threads)
+    return compilers
 
 
-def openvino_runner(compiled, x: torch.Tensor) -> Callable:
-    """One synchronous inference of a compiled model, with a request of
-    its own (each batch size has one)."""
-    request = compiled.create_infer_request()
+def openvino_runner(compile_for: Callable, x: torch.Tensor) -> Callable:
+    """One synchronous inference of ``x`` by the model compiled for its
+    batch size, with a request of its own."""
+    request = compile_for(len(x)).create_infer_request()
     feed = {0: x.numpy()}
     return lambda: request.infer(feed)
