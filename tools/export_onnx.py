@@ -41,18 +41,21 @@ from distilpose.deploy import (INPUT_NAME, check_student_config,
                                quantize_int8, read_metadata, report_agreement)
 
 
-def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('config', help='model config (e.g. the inference '
-                        'config of DistilPose-S)')
-    parser.add_argument('out', help='output .onnx path')
+def add_export_arguments(parser: argparse.ArgumentParser, out_help: str,
+                         runtime: str) -> None:
+    """The arguments this tool shares with ``tools/export_openvino.py``
+    (``runtime``: the one the exported file is checked on)."""
+    parser.add_argument('config', help='model config (the inference config '
+                        'of the student, e.g. DistilPose-S)')
+    parser.add_argument('out', help=out_help)
     weights = parser.add_mutually_exclusive_group(required=True)
     weights.add_argument('--checkpoint', help='checkpoint to export')
     weights.add_argument(
         '--random-weights',
         action='store_true',
         help="export the model's random initialisation (for speed tests)")
-    parser.add_argument('--opset', type=int, default=17)
+    parser.add_argument('--opset', type=int, default=17,
+                        help='ONNX opset of the export')
     parser.add_argument(
         '--flip-test',
         action='store_true',
@@ -62,19 +65,24 @@ def parse_args(argv=None):
         type=int,
         nargs='+',
         default=[1, 3],
-        help='batch sizes of the ONNX Runtime vs PyTorch check')
+        help=f'batch sizes of the {runtime} vs PyTorch check')
     parser.add_argument('--atol', type=float, default=1e-4)
+    parser.add_argument('--calib-data',
+                        help='COCO-format data root whose train crops '
+                        'calibrate --int8 (or a .npy of network inputs)')
+    parser.add_argument('--calib-crops', type=int, default=256)
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    add_export_arguments(parser, 'output .onnx path', 'ONNX Runtime')
     parser.add_argument(
         '--fused-attention',
         action='store_true',
         help="write attention as ONNX Runtime's fused op (ORT only)")
     parser.add_argument('--int8', action='store_true',
                         help='also write the INT8 model (ONNX Runtime)')
-    parser.add_argument('--calib-data',
-                        help='COCO-format data root whose train crops '
-                        'calibrate --int8 (or a .npy of network inputs)')
-    parser.add_argument('--calib-crops', type=int, default=256)
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     return parser.parse_args(argv)
 
 

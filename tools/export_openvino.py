@@ -27,7 +27,7 @@ import os.path as osp
 import sys
 
 import numpy as np
-from mmengine.config import DictAction
+from export_onnx import add_export_arguments
 
 from distilpose.checkpoint import CheckpointError
 from distilpose.deploy import (calibration_for, check_output_path,
@@ -39,36 +39,11 @@ from distilpose.deploy import (calibration_for, check_output_path,
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('config', help='model config (the inference config '
-                        'of the student, e.g. DistilPose-S)')
-    parser.add_argument('out', help='output .xml path (its .bin is written '
-                        'beside it)')
-    weights = parser.add_mutually_exclusive_group(required=True)
-    weights.add_argument('--checkpoint', help='checkpoint to export')
-    weights.add_argument(
-        '--random-weights',
-        action='store_true',
-        help="export the model's random initialisation (for speed tests)")
-    parser.add_argument('--opset', type=int, default=17,
-                        help='opset of the intermediate ONNX export')
-    parser.add_argument(
-        '--flip-test',
-        action='store_true',
-        help='put the flip test in the graph (twice the compute)')
-    parser.add_argument(
-        '--verify-batch-sizes',
-        type=int,
-        nargs='+',
-        default=[1, 3],
-        help='batch sizes of the OpenVINO vs PyTorch check')
-    parser.add_argument('--atol', type=float, default=1e-4)
+    add_export_arguments(
+        parser, 'output .xml path (its .bin is written beside it)',
+        'OpenVINO')
     parser.add_argument('--int8', action='store_true',
                         help='also write the NNCF INT8 IR, OUT.int8.xml')
-    parser.add_argument('--calib-data',
-                        help='COCO-format data root whose train crops '
-                        'calibrate --int8 (or a .npy of network inputs)')
-    parser.add_argument('--calib-crops', type=int, default=256)
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     return parser.parse_args(argv)
 
 
