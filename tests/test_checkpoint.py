@@ -36,6 +36,7 @@ from torch import nn
 import distilpose.runtime.mmengine_patches  # noqa: F401
 from distilpose.checkpoint import (MIN_KEY_COVERAGE, CheckpointError,
                                    safe_torch_load)
+from distilpose.runtime.evaluation_loading import evaluation_loading
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 URL_BASE = 'https://download.example.invalid/models/'  # never contacted
@@ -339,6 +340,63 @@ def test_a_partial_checkpoint_above_the_threshold_loads(tmp_path):
                           nn.Flatten(), nn.Linear(4, 2))
     load_checkpoint(fresh, str(path), map_location='cpu')
     assert torch.equal(fresh[0].weight, model[0].weight)
+
+
+def test_evaluation_needs_every_key_where_training_may_start_from_part(
+        tmp_path):
+    """A head of another shape: ``load_checkpoint`` (a fine-tune start)
+    loads the rest with MMEngine's warning; within evaluation_loading it
+    is refused, naming the key."""
+    model = tiny_model()
+    path = tmp_path / 'three_outputs.pth'
+    other = nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4),
+                          nn.Flatten(), nn.Linear(4, 3))
+    torch.save(dict(state_dict=other.state_dict()), path)
+    load_checkpoint(model, str(path), map_location='cpu')
+    assert torch.equal(model[0].weight, other[0].weight)
+    with evaluation_loading(), pytest.raises(CheckpointError) as err:
+        load_checkpoint(tiny_model(), str(path), map_location='cpu')
+    assert str(err.value) == (
+        f'The checkpoint {path} leaves part of Sequential at its random '
+        'initialisation, so its results would be meaningless:\n'
+        '  other shapes, file vs model (2): 3.weight (3, 4) vs (2, 4), '
+        '3.bias (3,) vs (2,)\n'
+        '  Test and run a checkpoint with the config it was trained with '
+        "(e.g. a regression baseline with its own config, not its "
+        "student's).")
+
+
+@pytest.mark.usefixtures('one_thread')
+def test_testing_or_running_a_checkpoint_of_another_head_is_refused(
+        toy_data, tmp_path):
+    """A regression baseline's checkpoint (2 outputs a keypoint) given to
+    the config of a head with score and sigma outputs (5): ``mim test``'s
+    runner, ``init_model`` and the inferencer refuse it before any result
+    (MMEngine scored the random head: AP 0)."""
+    from mmengine.registry import init_default_scope
+    from mmpose.apis import MMPoseInferencer, init_model
+    from mmpose.registry import MODELS
+    cfg = tiny_config('baseline', toy_data, str(tmp_path / 'work'))
+    init_default_scope('mmpose')
+    path = str(tmp_path / 'baseline.pth')
+    torch.save(dict(state_dict=MODELS.build(cfg.model).state_dict()), path)
+    cfg.model.head.update(with_score=True, with_sigma=True)
+    cfg.load_from = path
+    expected = (f'The checkpoint {path} leaves part of TopdownPoseEstimator '
+                'at its random initialisation')
+    with pytest.raises(CheckpointError, match='head.fc.weight') as err:
+        build_runner(cfg).test()
+    assert str(err.value).startswith(expected)
+    assert not glob.glob(str(tmp_path / 'work' / '*' / '*.json'))
+    cfg_path = str(tmp_path / 'five_outputs.py')
+    cfg.dump(cfg_path)
+    for run in (lambda: init_model(cfg_path, path, device='cpu'),
+                lambda: MMPoseInferencer(pose2d=cfg_path,
+                                         pose2d_weights=path,
+                                         device='cpu')):
+        with pytest.raises(CheckpointError) as err:
+            run()
+        assert str(err.value).startswith(expected)
 
 
 # ------------------------------------------------------------------ import

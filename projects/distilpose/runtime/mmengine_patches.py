@@ -26,6 +26,8 @@ from .. import checkpoint as safe
 from ..datasets.coco_annotations import (NOT_JSON, no_people_error,
                                          not_json_error)
 from . import checkpoint_saving, cpu_distributed
+from .evaluation_loading import (check_complete, evaluating,
+                                 loads_for_evaluation)
 
 #: MMEngine releases whose internals the fixes below replace.
 PATCHED_MMENGINE = ('0.10.0', '0.11.0')  # [first, end)
@@ -91,9 +93,10 @@ def _load_state_dict_with_coverage(module, state_dict, strict=False,
     # MMEngine's revise_keys, in the state dict's _metadata).
     source = safe.source_of(state_dict)
     target = module.module if is_model_wrapper(module) else module
-    safe.check_key_coverage(
-        target, state_dict,
-        source=f'The checkpoint {source}' if source else 'The state dict')
+    source = f'The checkpoint {source}' if source else 'The state dict'
+    safe.check_key_coverage(target, state_dict, source=source)
+    if evaluating():
+        check_complete(target, state_dict, source)
     original = _ORIGINAL[(mmengine_ckpt, 'load_state_dict')]
     return original(module, state_dict, strict, logger)
 
@@ -121,6 +124,21 @@ def _route_checkpoints_through_the_safe_loader() -> None:
              _load_state_dict_with_coverage)
     _replace(mmengine_ckpt, '_load_checkpoint_with_prefix',
              _load_with_prefix_naming_the_file)
+
+
+def _load_complete_weights_for_evaluation() -> None:
+    # Where a model is scored or run as it is, a key MMEngine left random
+    # (a head of another shape) gave AP 0 with only a warning: see
+    # evaluation_loading. Looked up at call time, so a config's
+    # custom_imports is early enough.
+    from mmengine.runner import Runner
+    from mmpose.apis import inference
+    from mmpose.apis.inferencers.base_mmpose_inferencer import \
+        BaseMMPoseInferencer
+    for owner, name in ((Runner, 'test'), (Runner, 'val'),
+                        (inference, 'load_checkpoint'),
+                        (BaseMMPoseInferencer, '_load_weights_to_model')):
+        _replace(owner, name, loads_for_evaluation(getattr(owner, name)))
 
 
 # ----------------------------------------------------------------- saving
@@ -183,6 +201,7 @@ def apply() -> None:
     if digit_version(torch.__version__) >= digit_version(
             MIN_TORCH_FOR_SAFE_LOADING):
         _route_checkpoints_through_the_safe_loader()
+        _load_complete_weights_for_evaluation()
     else:
         warnings.warn(
             'distilpose.runtime.mmengine_patches: torch '
