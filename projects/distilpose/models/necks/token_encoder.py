@@ -68,8 +68,12 @@ class Attention(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         n, t, c = x.shape
-        qkv = self.qkv(x).reshape(n, t, 3, self.num_heads, self.head_dims)
-        q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)
+        # q, k, v as [N, heads, T, head_dims]: a split, then one reshape and
+        # transpose each (the same values as one 5-D permute), a form
+        # OpenVINO fuses into its attention kernel (docs/deployment.md)
+        q, k, v = (
+            y.reshape(n, t, self.num_heads, self.head_dims).transpose(1, 2)
+            for y in self.qkv(x).chunk(3, dim=-1))
         if self.fused_attn:
             x = F.scaled_dot_product_attention(q, k, v)
         else:
