@@ -100,7 +100,7 @@ def parse_args(argv=None):
         '--reps',
         type=int,
         default=None,
-        help='batch-1 calls per case and round (CPU, default 5); timed '
+        help='batch-1 calls per case and round (CPU, default 30); timed '
         'batch-1 calls per case (GPU, default 20)')
     parser.add_argument('--batch', type=int, default=None,
                         help='the large inference batch (default: 32 on the '
@@ -163,7 +163,7 @@ def parse_args(argv=None):
         parser.error(refusal)
     cuda = args.device == 'cuda'
     if args.reps is None:
-        args.reps = 20 if cuda else 5
+        args.reps = 20 if cuda else 30
     if args.quick:
         args.rounds = args.reps = args.train_rounds = 2
         args.train_batch = 4
@@ -342,7 +342,8 @@ def _measure(args, res: dict, tmp: str) -> None:
     if not args.no_train:
         print('timing training steps', flush=True)
         res['training'] = interleaved(
-            training_runners(args.train_batch, tmp), args.train_rounds, timer)
+            training_runners(args.train_batch, tmp), args.train_rounds, timer,
+            warm=False)
     if not args.no_memory:
         print('measuring peak memory (one process per model and engine)',
               flush=True)

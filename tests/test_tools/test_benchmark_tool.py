@@ -45,6 +45,21 @@ def test_quiet_timer_counts_contended_cases(monkeypatch):
     assert timing.QuietTimer(0).summary() == 'contention checks off'
 
 
+def test_quiet_timer_times_warm_calls_after_its_wait(monkeypatch):
+    # One untimed call follows each wait for idle CPUs (it pays the cold
+    # caches), unless the calls are long enough not to need it.
+    monkeypatch.setattr(timing, 'others_busy', lambda fn: (fn(), 0.))
+    calls = []
+    timer = timing.QuietTimer(max_wait=5)
+    assert len(timer(lambda: calls.append(1), reps=3)) == 3
+    assert len(calls) == 4
+    assert len(timer(lambda: calls.append(1), reps=3, warm=False)) == 3
+    assert len(calls) == 7
+    # without waiting there is nothing to warm up after
+    assert len(timing.QuietTimer(0)(lambda: calls.append(1), reps=2)) == 2
+    assert len(calls) == 9
+
+
 def test_models_are_catalogue_names_or_config_files():
     student = CATALOGUE['DistilPose-S']
     cfg = config_path(
@@ -426,3 +441,18 @@ def test_the_gpu_benchmark_writes_its_tables(tmp_path):
         values = [float(v) for cell in row[3:5] + row[6:]
                   for v in cell.split(' / ')]
         assert len(values) == 9 and min(values) > 0, row
+
+
+def test_openvino_probe_tables_and_refusals():
+    probe = load_tool('benchmarking/openvino_latency')
+    # two rounds of three calls: ORT's first calls 40 ms, then 30; OV 12
+    # and 10 in one round, 15 and 11 in the other
+    samples = {'ORT fp32': [.04, .03, .03] * 2,
+               'OV BF16': [.012, .01, .01, .015, .011, .011]}
+    out = probe.tables(samples, rounds=2, reps=3, cold=True)
+    assert '| ORT fp32 | 40.0 | 30.0 | 1.33 |' in out
+    assert '| OV BF16 | 13.5 | 10.5 | 1.29 |' in out
+    assert '| OV BF16 | 10.0 | 10.0-11.0 | 0.33x |' in out
+    assert 'first call' not in probe.tables(samples, 2, 3, cold=False)
+    with pytest.raises(SystemExit):
+        probe.parse_args(['--calib-data', 'd', '--reps', '1', '--cold'])

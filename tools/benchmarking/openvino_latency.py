@@ -8,7 +8,7 @@ for every model at batch 1 and 32, are ``tools/benchmark.py``'s.
 
     python tools/benchmarking/openvino_latency.py \
         --calib-data data/synthcoco [--config CONFIG] [--threads 2] \
-        [--rounds 5] [--reps 30] [--max-wait 20]
+        [--rounds 5] [--reps 30] [--max-wait 20] [--cold]
 
 The model has random weights (latency does not depend on them); the INT8
 IRs are calibrated on person crops of ``--calib-data`` made by the model's
@@ -16,7 +16,9 @@ own pipeline, and every case runs on the same crop. Each round calls each
 case ``--reps`` times in a row (rotating the order); the table gives the
 best round median and the spread of the round medians. ``--max-wait``
 seconds per case are spent waiting for other processes to leave the CPUs
-idle (``benchmarking.timing.QuietTimer``; 0 times without waiting).
+idle (``benchmarking.timing.QuietTimer``; 0 times without waiting); one
+untimed call follows that wait, except with ``--cold``, which times the
+first call too and reports it apart from the others.
 """
 import argparse
 import os
@@ -51,7 +53,15 @@ def parse_args(argv=None):
     parser.add_argument('--rounds', type=int, default=5)
     parser.add_argument('--reps', type=int, default=30)
     parser.add_argument('--max-wait', type=float, default=20.)
-    return parser.parse_args(argv)
+    parser.add_argument('--cold', action='store_true',
+                        help='no untimed call after the wait for idle CPUs; '
+                        'report the first call of each round apart')
+    args = parser.parse_args(argv)
+    if args.rounds < 1 or args.reps < (2 if args.cold else 1):
+        parser.error(f'--rounds {args.rounds} --reps {args.reps}: give at '
+                     'least one round and one call a round (two with '
+                     '--cold, which reports the first apart).')
+    return args
 
 
 def build_runners(args, tmp: str) -> dict:
@@ -87,26 +97,44 @@ def build_runners(args, tmp: str) -> dict:
     return runners
 
 
+def tables(samples: dict, rounds: int, reps: int, cold: bool) -> str:
+    """Markdown tables of ``interleaved``'s seconds (``reps`` calls in each
+    of ``rounds`` rounds a case): best round median against ONNX Runtime
+    fp32 and, with ``cold``, the first call of a round against the rest."""
+    ms = {k: 1e3 * np.array(v).reshape(rounds, reps)
+          for k, v in samples.items()}
+    lines = []
+    if cold:
+        lines += ['| runtime | first call after the wait, median of rounds '
+                  '(ms) | the other calls (ms) | ratio |', '|---|---|---|---|']
+        for name, m in ms.items():
+            first, rest = np.median(m[:, 0]), np.median(m[:, 1:])
+            lines.append(f'| {name} | {first:.1f} | {rest:.1f} | '
+                         f'{first / rest:.2f} |')
+        lines.append('')
+    medians = {k: np.median(m, axis=1) for k, m in ms.items()}
+    ref = medians['ORT fp32'].min()
+    lines += ['| runtime | best round median (ms) | round medians, min-max '
+              '(ms) | vs ORT fp32 |', '|---|---|---|---|']
+    for name, m in medians.items():
+        lines.append(f'| {name} | {m.min():.1f} | {m.min():.1f}-'
+                     f'{m.max():.1f} | {m.min() / ref:.2f}x |')
+    return '\n'.join(lines)
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         runners = build_runners(args, tmp)
         timer = QuietTimer(args.max_wait)
         samples = interleaved(runners, args.rounds, timer,
-                              {k: args.reps for k in runners})
+                              {k: args.reps for k in runners},
+                              warm=not args.cold)
     load = os.getloadavg()
     print(f'\n{osp.basename(args.config)}, batch 1, {args.threads} threads; '
           f'{machine_name()}; load average {load[0]:.2f} / {load[1]:.2f}; '
           f'{timer.summary()}\n')
-    medians = {k: [1e3 * float(np.median(v[i:i + args.reps]))
-                   for i in range(0, len(v), args.reps)]
-               for k, v in samples.items()}
-    ref = min(medians['ORT fp32'])
-    print('| runtime | best round median (ms) | round medians, min-max '
-          '(ms) | vs ORT fp32 |\n|---|---|---|---|')
-    for name, rounds in medians.items():
-        print(f'| {name} | {min(rounds):.1f} | {min(rounds):.1f}-'
-              f'{max(rounds):.1f} | {min(rounds) / ref:.2f}x |')
+    print(tables(samples, args.rounds, args.reps, args.cold))
     return 0
 
 

@@ -44,6 +44,13 @@ class QuietTimer:
     they used more than ``busy_limit`` of the machine; a case gets at
     most ``max_wait`` s of waiting. Cases still contended after that are
     kept and counted. ``max_wait=0`` times without any check.
+
+    The wait leaves caches and clocks cold: the first call after it was
+    measured a quarter slower than the next ones for both ONNX Runtime
+    and OpenVINO (docs/deployment.md), so by default one untimed call
+    follows each wait and every timed call is a warm one, as in a stream
+    of requests (``warm=False`` for calls of seconds, e.g. training
+    steps).
     """
 
     def __init__(self, max_wait: float, retries: int = 3,
@@ -60,8 +67,8 @@ class QuietTimer:
             pass
         self.waited += time.monotonic() - start
 
-    def __call__(self, fn: Callable[[], object], reps: int = 1
-                 ) -> List[float]:
+    def __call__(self, fn: Callable[[], object], reps: int = 1,
+                 warm: bool = True) -> List[float]:
         """Seconds of ``reps`` calls of ``fn`` in a row."""
         if self.max_wait <= 0:
             return [timed(fn) for _ in range(reps)]
@@ -69,6 +76,8 @@ class QuietTimer:
         deadline = time.monotonic() + self.max_wait
         for attempt in range(self.retries + 1):
             self._wait(deadline)
+            if warm:
+                fn()
             times, others = others_busy(
                 lambda: [timed(fn) for _ in range(reps)])
             if others <= self.busy_limit:
@@ -90,11 +99,12 @@ class QuietTimer:
 def interleaved(runners: Dict[str, Callable],
                 rounds: int,
                 timer: QuietTimer,
-                reps: Optional[Dict[str, int]] = None
-                ) -> Dict[str, List[float]]:
+                reps: Optional[Dict[str, int]] = None,
+                warm: bool = True) -> Dict[str, List[float]]:
     """Seconds per call of each runner: one warm-up call each, then
     ``rounds`` rounds in which every runner is called ``reps[key]`` times
-    (default once) in a row; the order rotates by one each round."""
+    (default once) in a row; the order rotates by one each round. ``warm``
+    as in :class:`QuietTimer`."""
     reps = reps or {}
     for fn in runners.values():
         fn()
@@ -103,6 +113,6 @@ def interleaved(runners: Dict[str, Callable],
     for r in range(rounds):
         shift = r % len(keys)
         for k in keys[shift:] + keys[:shift]:
-            samples[k] += timer(runners[k], reps.get(k, 1))
+            samples[k] += timer(runners[k], reps.get(k, 1), warm)
         print(f'  round {r + 1}/{rounds} done', flush=True)
     return samples
