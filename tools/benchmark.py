@@ -299,6 +299,8 @@ def run(args, engines: Sequence[str], absent: Dict[str, str]) -> dict:
         batches=args.batches,
         rounds=args.rounds,
         reps=args.reps,
+        # QuietTimer makes one untimed call after each wait for idle CPUs
+        warm=args.max_wait > 0,
         train_batch=args.train_batch,
         engines=list(engines),
         absent=absent,

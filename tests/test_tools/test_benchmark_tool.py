@@ -155,7 +155,11 @@ def test_report_tables_from_made_up_numbers(tmp_path):
     text = report.report(res, 'a', str(tmp_path / 'plot.png'))
     assert text.startswith('Machine: Made-up CPU, 2 threads; GEMM peaks')
     assert 'Medians of 3 interleaved rounds (1 call per round' in text
+    assert 'untimed call' not in text
     assert osp.getsize(tmp_path / 'plot.png') > 0
+    res['warm'] = True
+    assert ('one at larger batches, each case after one untimed call); '
+            in report.report(res, 'a', str(tmp_path / 'plot.png')))
 
 
 def test_the_runtime_guide_ranks_the_paths():
@@ -372,7 +376,7 @@ def test_quick_benchmark_prints_table_and_plot(tmp_path):
 def test_the_device_defaults_to_the_cpu_and_sets_the_sizes():
     cli = load_tool('benchmark')
     args = cli.parse_args([])
-    assert (args.device, args.batch, args.reps) == ('cpu', 32, 5)
+    assert (args.device, args.batch, args.reps) == ('cpu', 32, 30)
     assert cli.parse_args(['--batch', '8']).batch == 8
 
 

@@ -233,7 +233,9 @@ def report(res: dict, reference: str, plot_path: str) -> str:
         f'{res["versions"]}; {load}; {res["contention"]}.',
         f'Medians of {_count(res["rounds"], "interleaved round")} '
         f'({_count(res["reps"], "call")} per round at batch 1, one at '
-        'larger batches); random '
+        'larger batches'
+        + (', each case after one untimed call' if res.get('warm') else '')
+        + '); random '
         f'weights, input {", ".join(sorted(sizes))}; ms at batch 1, ms per '
         'image at larger batches.'
     ] + [f'{ENGINE_TITLES[e]}: absent: {why}.'
