@@ -46,8 +46,8 @@ class QuietTimer:
     kept and counted. ``max_wait=0`` times without any check.
 
     The wait leaves caches and clocks cold: the first call after it was
-    measured a quarter slower than the next ones for both ONNX Runtime
-    and OpenVINO (docs/deployment.md), so by default one untimed call
+    measured 1.1-1.3x slower than the next ones, on ONNX Runtime and
+    OpenVINO alike (docs/deployment.md), so by default one untimed call
     follows each wait and every timed call is a warm one, as in a stream
     of requests (``warm=False`` for calls of seconds, e.g. training
     steps).
