@@ -36,12 +36,13 @@ KEYPOINT_SCORE_THR = 0.2
 def coco_metainfo() -> dict:
     """Sigmas and keypoint names of MMPose's COCO dataset."""
     from mmpose.datasets import CocoDataset
+    from mmpose.datasets.datasets.utils import parse_pose_metainfo
 
     # MMPose warns that its relative metainfo path is read from the
     # installed package: that is the file meant here
     with warnings.catch_warnings():
         warnings.simplefilter('ignore', UserWarning)
-        return CocoDataset._load_metainfo(CocoDataset.METAINFO)
+        return parse_pose_metainfo(CocoDataset.METAINFO)
 
 
 def read_dump(path: str) -> List[dict]:
@@ -110,8 +111,23 @@ def instance_scores(people: List[dict], sigmas: np.ndarray) -> dict:
             'true OKS': oracle}
 
 
-def coco_ap(ann_file: str, people: List[dict], scores: List[float]) -> float:
+def load_coco(ann_file: str):
     from pycocotools.coco import COCO
+    with contextlib.redirect_stdout(io.StringIO()):  # its progress lines
+        return COCO(ann_file)
+
+
+def check_same_people(gt, people: List[dict], path: str) -> None:
+    """Refuse a dump made on other images than the annotation file's."""
+    foreign = {p['ann']['id'] for p in people} - set(gt.getAnnIds())
+    if foreign:
+        raise ValueError(
+            f'{path}: {len(foreign)} of its {len(people)} people are not in '
+            'the annotation file; give the file its predictions were made '
+            'on (the test_evaluator ann_file of the mim test run).')
+
+
+def coco_ap(gt, people: List[dict], scores: List[float]) -> float:
     from pycocotools.cocoeval import COCOeval
     results = [
         dict(image_id=p['ann']['image_id'], category_id=1, score=score,
@@ -120,7 +136,6 @@ def coco_ap(ann_file: str, people: List[dict], scores: List[float]) -> float:
         for p, score in zip(people, scores)
     ]
     with contextlib.redirect_stdout(io.StringIO()):
-        gt = COCO(ann_file)
         ev = COCOeval(gt, gt.loadRes(results), 'keypoints')
         ev.evaluate()
         ev.accumulate()
@@ -142,12 +157,14 @@ def report(ann_file: str, models: Dict[str, str]) -> str:
     meta = coco_metainfo()
     sigmas = np.asarray(meta['sigmas'], dtype=float)
     names = [meta['keypoint_id2name'][k] for k in range(len(sigmas))]
+    gt = load_coco(ann_file)
     loc, ranking = {}, {}
     for name, path in models.items():
         people = read_dump(path)
+        check_same_people(gt, people, path)
         loc[name] = localisation(people, sigmas)
         ranking[name] = {
-            kind: coco_ap(ann_file, people, scores)
+            kind: coco_ap(gt, people, scores)
             for kind, scores in instance_scores(people, sigmas).items()
         }
     lines = [

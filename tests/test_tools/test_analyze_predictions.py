@@ -24,6 +24,7 @@ def people(n=4):
 
 
 def write(tmp_path, anns, shift_wrist=0.):
+    tmp_path.mkdir(exist_ok=True)
     ann_file = tmp_path / 'ann.json'
     ann_file.write_text(json.dumps(dict(
         images=[dict(id=1, width=100, height=100, file_name='1.jpg')],
@@ -73,6 +74,10 @@ def test_bad_input_is_refused(tmp_path, capsys):
         with pytest.raises(SystemExit):
             tool.main(argv)
         assert message in capsys.readouterr().err
+    other_ann, _ = write(tmp_path / 'other', people(1)[:0])
+    with pytest.raises(SystemExit):
+        tool.main([other_ann, f'a={dump}'])
+    assert 'not in the annotation file' in capsys.readouterr().err
     bad = tmp_path / 'bad.pkl'
     bad.write_bytes(pickle.dumps([dict(pred_instances={})]))
     with pytest.raises(SystemExit):
