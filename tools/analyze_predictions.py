@@ -119,12 +119,16 @@ def load_coco(ann_file: str):
 
 def check_same_people(gt, people: List[dict], path: str) -> None:
     """Refuse a dump made on other images than the annotation file's."""
-    foreign = {p['ann']['id'] for p in people} - set(gt.getAnnIds())
+    foreign = [
+        p for p in people if p['ann']['id'] not in gt.anns
+        or gt.anns[p['ann']['id']]['keypoints'] != p['ann']['keypoints']
+    ]
     if foreign:
         raise ValueError(
             f'{path}: {len(foreign)} of its {len(people)} people are not in '
-            'the annotation file; give the file its predictions were made '
-            'on (the test_evaluator ann_file of the mim test run).')
+            'the annotation file (by id and keypoints); give the file '
+            'its predictions were made on (the test_evaluator ann_file of '
+            'the mim test run).')
 
 
 def coco_ap(gt, people: List[dict], scores: List[float]) -> float:
