@@ -460,3 +460,4 @@ def test_openvino_probe_tables_and_refusals():
     assert 'first call' not in probe.tables(samples, 2, 3, cold=False)
     with pytest.raises(SystemExit):
         probe.parse_args(['--calib-data', 'd', '--reps', '1', '--cold'])
+    assert probe.parse_args(['--calib-data', 'd', '--no-bf16']).no_bf16
