@@ -78,10 +78,10 @@ def keypoint_similarity(person: dict, sigmas: np.ndarray) -> tuple:
     return similarity, np.sqrt(d2 / area), gt[:, 2] > 0
 
 
-def localisation(people: List[dict], sigmas: np.ndarray) -> dict:
+def localisation(similarities: List[tuple]) -> dict:
+    """Shares and means of ``keypoint_similarity``'s per-person results."""
     sims, dists, kinds = [], [], []
-    for person in people:
-        sim, dist, labelled = keypoint_similarity(person, sigmas)
+    for sim, dist, labelled in similarities:
         sims.append(sim[labelled])
         dists.append(dist[labelled])
         kinds.append(np.nonzero(labelled)[0])
@@ -94,18 +94,19 @@ def localisation(people: List[dict], sigmas: np.ndarray) -> dict:
         median_distance=float(np.median(dist)),
         per_keypoint=[
             float(sim[kind == k].mean()) if (kind == k).any() else float('nan')
-            for k in range(len(sigmas))
+            for k in range(len(similarities[0][0]))
         ])
 
 
-def instance_scores(people: List[dict], sigmas: np.ndarray) -> dict:
-    """The three scores of each person (see the module docstring)."""
+def instance_scores(people: List[dict],
+                    similarities: List[tuple]) -> dict:
+    """The three scores of each person (see the module docstring);
+    ``similarities``: ``keypoint_similarity`` of each person."""
     own, oracle = [], []
-    for person in people:
+    for person, (sim, _, labelled) in zip(people, similarities):
         s = person['scores']
         kept = s[s > KEYPOINT_SCORE_THR]
         own.append(float(kept.mean()) if kept.size else 0.)
-        sim, _, labelled = keypoint_similarity(person, sigmas)
         oracle.append(float(sim[labelled].mean()) if labelled.any() else 0.)
     return {'own scores': own, 'constant': [1.] * len(people),
             'true OKS': oracle}
@@ -166,10 +167,11 @@ def report(ann_file: str, models: Dict[str, str]) -> str:
     for name, path in models.items():
         people = read_dump(path)
         check_same_people(gt, people, path)
-        loc[name] = localisation(people, sigmas)
+        similarities = [keypoint_similarity(p, sigmas) for p in people]
+        loc[name] = localisation(similarities)
         ranking[name] = {
             kind: coco_ap(gt, people, scores)
-            for kind, scores in instance_scores(people, sigmas).items()
+            for kind, scores in instance_scores(people, similarities).items()
         }
     lines = [
         '| model | similarity > 0.9 | 0.5-0.9 | <= 0.5 (misses) | mean '
