@@ -1,5 +1,6 @@
 """The model zoo: metafiles parse, shipped files match their sha256, and the
 shipped generated-data models load and work through MMPose's APIs."""
+import os
 import os.path as osp
 
 import numpy as np
@@ -49,6 +50,22 @@ def test_shipped_files_exist_with_their_sha256():
         # Weights only: loads without any allow-listed globals.
         ckpt = torch.load(path, map_location='cpu', weights_only=True)
         assert set(ckpt) == {'state_dict', 'meta'}
+
+
+def test_experiment_weights_match_their_checksum_list():
+    """The learning study's weights (not in the zoo) are listed with their
+    sha256 in SHA256SUMS beside them (``sha256sum -c`` reads it), each one
+    with its training logs."""
+    folder = osp.join(ROOT, 'model_zoo', 'synthcoco', 'experiments')
+    with open(osp.join(folder, 'SHA256SUMS')) as f:
+        listed = dict(reversed(line.split()) for line in f if line.strip())
+    weights = {n for n in os.listdir(folder) if n.endswith('.pth')}
+    assert set(listed) == weights, set(listed) ^ weights
+    for name, digest in listed.items():
+        path = osp.join(folder, name)
+        assert sha256sum(path) == digest, name
+        for log in ('.log', '.log.json'):
+            assert osp.isfile(path[:-len('.pth')] + log), (name, log)
 
 
 @pytest.fixture(scope='module')
