@@ -11,6 +11,7 @@ def test_oks_weighted_coco_weights_follow_the_sigmas():
     path = osp.join(ROOT, 'configs', '_base_', 'datasets',
                     'coco_oks_weighted.py')
     meta = parse_pose_metainfo(dict(from_file=path))
+    # A relative path that is not here MMPose reads from its own package.
     coco = parse_pose_metainfo(dict(from_file='configs/_base_/datasets/'
                                     'coco.py'))
     # Everything but the weights is COCO's, so CocoMetric scores alike.
