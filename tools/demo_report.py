@@ -108,16 +108,24 @@ def zoo_model(metafile: str, name: str, data_seed: int,
     return zoo
 
 
-def zoo_label(zoo: dict, teacher_gflops: float) -> str:
-    """The zoo student's legend entry: its iterations, GFLOPs (and share
-    of the teacher's) and the AP of its metafile."""
-    cost = [f'{zoo["iterations"]:,} iterations'] if zoo.get(
+def cost_text(model: dict, teacher_gflops: Optional[float]) -> str:
+    """A model's training iterations and GFLOPs, with their share of the
+    teacher's, for the curves' legends: the short run and the long one
+    compared at their cost."""
+    cost = [f'{model["iterations"]:,} iterations'] if model.get(
         'iterations') else []
-    cost.append(f'{zoo["gflops"]:.3f} GFLOPs '
-                f'({100 * zoo["gflops"] / teacher_gflops:.0f} % of the '
-                "teacher's)")
+    if model.get('gflops') is not None:
+        share = (f' ({100 * model["gflops"] / teacher_gflops:.0f} % of '
+                 "the teacher's)" if teacher_gflops else '')
+        cost.append(f'{model["gflops"]:.3f} GFLOPs{share}')
+    return ', '.join(cost)
+
+
+def zoo_label(zoo: dict, teacher_gflops: float) -> str:
+    """The zoo student's legend entry: its cost and the AP of its
+    metafile."""
     val = 'same val images' if zoo['same_val'] else zoo['dataset']
-    return (f'model-zoo student, {", ".join(cost)}:\n'
+    return (f'model-zoo student, {cost_text(zoo, teacher_gflops)}:\n'
             f'AP {zoo["ap"]:.3f} (metafile; {val})')
 
 
@@ -147,26 +155,28 @@ def plot_curves(rows, work_root: str, out_dir: str,
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 3, figsize=(16, 6))
+    teacher = next((r for r in rows if r['name'] == 'teacher'), None)
+    teacher_gflops = teacher.get('gflops') if teacher else None
     for row in rows:
         source = osp.join(work_root, row['name'])
         if row['name'] == 'teacher' or not osp.exists(source):
             continue
         curve = learning_curve(read_scalars(source))
         colour = COLOURS.get(row['name'])
-        label = row['title'] + (f', {row["iterations"]:,} iterations'
-                                if row.get('iterations') else '')
+        cost = cost_text(row, teacher_gflops)
+        label = row['title'] + (f', {cost}' if cost else '')
         for ax, key in ((axes[0], 'ap'), (axes[1], 'pck')):
             ax.plot(curve['val_epoch'], curve[key], '-o', ms=3,
                     color=colour, label=label)
         axes[2].plot(curve['loss_epoch'], curve['loss'], color=colour,
                      label=label)
-    teacher = next((r for r in rows if r['name'] == 'teacher'), None)
     if teacher:
         m = teacher['metrics']
+        cost = cost_text(teacher, None)
         for ax, value in ((axes[0], m['coco/AP']), (axes[1], m['PCK'])):
             ax.axhline(value, ls='--', color=COLOURS['teacher'],
-                       label=f'{teacher["title"]} (tested here): '
-                       f'{value:.3f}')
+                       label=f'{teacher["title"]} (tested here'
+                       f'{"; " + cost if cost else ""}): {value:.3f}')
     if zoo and zoo['found'] and teacher:
         label = zoo_label(zoo, teacher['gflops'])
         axes[0].axhline(zoo['ap'], ls=':', lw=2, color=COLOURS['zoo'],

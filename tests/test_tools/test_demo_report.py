@@ -14,7 +14,7 @@ import pytest
 import yaml
 from conftest import ROOT, load_tool
 from demo_helpers import check_shipped, zoo_entry
-from demo_report import write_report, zoo_model
+from demo_report import cost_text, write_report, zoo_model
 from mmengine.config import Config
 
 from distilpose import model_index
@@ -145,6 +145,18 @@ def test_the_report_puts_the_zoo_student_beside_the_demo(tmp_path):
     # Both reference lines are drawn.
     curves = osp.join(args.out, 'learning_curves.png')
     assert pixels(curves, ZOO_BGR) > 100 and pixels(curves, TEACHER_BGR) > 100
+
+
+def test_the_curves_legends_give_each_models_cost():
+    """The short run and the long one are compared at their cost: every
+    curve's legend names its iterations and GFLOPs, the students' with
+    their share of the teacher's."""
+    student = dict(iterations=1512, gflops=0.100)
+    assert cost_text(student, 0.134) == (
+        "1,512 iterations, 0.100 GFLOPs (75 % of the teacher's)")
+    assert cost_text(dict(iterations=None, gflops=0.134), None) == (
+        '0.134 GFLOPs')
+    assert cost_text(dict(iterations=None, gflops=None), 0.134) == ''
 
 
 def test_without_the_zoo_entry_the_report_says_so_in_one_line(tmp_path):
