@@ -108,6 +108,11 @@ def zoo_model(metafile: str, name: str, data_seed: int,
     return zoo
 
 
+def gflops_share(gflops: float, teacher_gflops: float) -> str:
+    """``gflops`` as a share of the teacher's, e.g. ``'22 %'``."""
+    return f'{100 * gflops / teacher_gflops:.0f} %'
+
+
 def cost_text(model: dict, teacher_gflops: Optional[float]) -> str:
     """A model's training iterations and GFLOPs, with their share of the
     teacher's, for the curves' legends: the short run and the long one
@@ -115,7 +120,7 @@ def cost_text(model: dict, teacher_gflops: Optional[float]) -> str:
     cost = [f'{model["iterations"]:,} iterations'] if model.get(
         'iterations') else []
     if model.get('gflops') is not None:
-        share = (f' ({100 * model["gflops"] / teacher_gflops:.0f} % of '
+        share = (f' ({gflops_share(model["gflops"], teacher_gflops)} of '
                  "the teacher's)" if teacher_gflops else '')
         cost.append(f'{model["gflops"]:.3f} GFLOPs{share}')
     return ', '.join(cost)
@@ -178,7 +183,7 @@ def plot_curves(rows, work_root: str, out_dir: str,
                        label=f'{teacher["title"]} (tested here'
                        f'{"; " + cost if cost else ""}): {value:.3f}')
     if zoo and zoo['found'] and teacher:
-        label = zoo_label(zoo, teacher['gflops'])
+        label = zoo_label(zoo, teacher_gflops)
         axes[0].axhline(zoo['ap'], ls=':', lw=2, color=COLOURS['zoo'],
                         label=label)
         if zoo['pck'] is not None:
@@ -232,7 +237,7 @@ def table_rows(rows, zoo: Optional[dict]) -> List[str]:
             _cell(row.get('iterations'), ','),
             _cell(row.get('train_s') or None, '.0f'),
             f'{row["params_m"]:.2f}', f'{row["gflops"]:.3f}',
-            f'{100 * row["gflops"] / teacher_gflops:.0f} %',
+            gflops_share(row['gflops'], teacher_gflops),
             f'{row["gmacs_attn"]:.3f}', f'{row["latency_ms"]:.1f} |']))
     return lines
 
